@@ -1,0 +1,41 @@
+# Qaldyq: two commands matter most — `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install demo serve test test-fast bench lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up, migrate, load the demo data and serve on http://$(HOST):$(PORT)
+demo: $(STAMP)
+	$(BIN)/qaldyq demo --host $(HOST) --port $(PORT)
+
+serve: $(STAMP)
+	$(BIN)/qaldyq serve --host $(HOST) --port $(PORT)
+
+## The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432)
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -x -k "sqlite"
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## Regenerate requirements.lock after changing pyproject.toml
+lock:
+	$(BIN)/pip freeze --exclude-editable | grep -v '^qaldyq' > requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache qaldyq.db* .qaldyq

@@ -1,0 +1,96 @@
+"""The FastAPI application: API under /api/v1, server-rendered pages at the root."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from qaldyq import __version__
+from qaldyq.core import errors
+from qaldyq.core.config import Settings, get_settings
+from qaldyq.core.database import Database
+from qaldyq.core.i18n import LOCALES, negotiate
+from qaldyq.core.roles import ROLE_LABELS, Role
+from qaldyq.domains import modules
+from qaldyq.web import HERE as WEB_DIR
+from qaldyq.web import render, templates
+
+API_PREFIX = "/api/v1"
+LANG_COOKIE = "qaldyq_lang"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Qaldyq API",
+        version=__version__,
+        description="Unified information system for accounting and monitoring of all waste types (Kazakhstan).",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.database_url)
+    templates.env.globals["role_label"] = lambda role: ROLE_LABELS.get(Role(role), str(role))
+
+    @app.middleware("http")
+    async def locale_and_headers(request: Request, call_next):
+        asked = request.query_params.get("lang")
+        chosen = asked if asked in LOCALES else request.cookies.get(LANG_COOKIE)
+        if chosen not in LOCALES:
+            chosen = negotiate(request.headers.get("accept-language"), settings.default_locale)
+        request.state.locale = chosen
+        response = await call_next(request)
+        if asked in LOCALES:
+            response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, samesite="lax", secure=settings.secure_cookies)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if request.url.path.startswith(API_PREFIX):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    errors.install(app)
+    _install_page_errors(app)
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    for mod in modules("api"):
+        app.include_router(mod.router, prefix=API_PREFIX)
+    for mod in modules("views"):
+        app.include_router(mod.router)
+    return app
+
+
+def _install_page_errors(app: FastAPI) -> None:
+    """Pages get HTML errors (and a redirect to the login page); the API keeps problem+json."""
+    api_problem = app.exception_handlers[errors.Problem]
+    api_validation = app.exception_handlers[errors.RequestValidationError]
+    api_http = app.exception_handlers[errors.StarletteHTTPException]
+
+    def is_page(request: Request) -> bool:
+        return not request.url.path.startswith(API_PREFIX) and "text/html" in request.headers.get("accept", "")
+
+    async def on_problem(request: Request, exc: errors.Problem):
+        if not is_page(request):
+            return await api_problem(request, exc)
+        if exc.status == 401:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        body = exc.body(errors.request_locale(request))
+        return render(request, "core/error.html", {"problem": body}, status_code=exc.status)
+
+    async def on_http(request: Request, exc):
+        if not is_page(request):
+            return await api_http(request, exc)
+        return await on_problem(request, errors.Problem(exc.status_code, f"http-{exc.status_code}", "Not found." if exc.status_code == 404 else "The request could not be processed."))
+
+    app.add_exception_handler(errors.Problem, on_problem)
+    app.add_exception_handler(errors.StarletteHTTPException, on_http)
+    app.add_exception_handler(errors.RequestValidationError, api_validation)

@@ -1,0 +1,29 @@
+"""Alembic from code: `qaldyq db upgrade`, the health endpoint's revision, and the tests."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", "qaldyq:migrations")
+    cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+def upgrade(url: str, revision: str = "heads") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_revisions(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(MigrationContext.configure(conn).get_current_heads())
+
+
+def head_revisions(url: str) -> list[str]:
+    return sorted(ScriptDirectory.from_config(alembic_config(url)).get_heads())
