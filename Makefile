@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test test-fast bench lock clean
+.PHONY: install demo serve test test-fast bench lock clean browser
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,14 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/qaldyq serve --host $(HOST) --port $(PORT)
 
+## Chromium from Debian's packages for the browser journeys (Playwright uses it; no browser download)
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	  else echo "browser journeys need Debian's chromium: sudo apt-get install chromium" >&2; fi; }
+
 ## The whole suite, on SQLite and on PostgreSQL (127.0.0.1:5432)
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 test-fast: $(STAMP)
