@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test test-fast bench lock clean browser
+.PHONY: install demo serve test test-fast bench lock clean browser fuzz
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: $(STAMP) browser
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -x -k "sqlite"
+
+## Longer API fuzzing, on both databases
+fuzz: $(STAMP)
+	QALDYQ_FUZZ_EXAMPLES=200 QALDYQ_FUZZ_ALL_BACKENDS=1 $(BIN)/python -m pytest -q tests/quality/test_fuzz_api.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

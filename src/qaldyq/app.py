@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from qaldyq import __version__
-from qaldyq.core import errors
+from qaldyq.core import errors, openapi
 from qaldyq.core.config import Settings, get_settings
 from qaldyq.core.database import Database
 from qaldyq.core.i18n import LOCALES, negotiate
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return response
 
     errors.install(app)
+    openapi.install(app)
     _install_page_errors(app)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     for mod in modules("api"):
