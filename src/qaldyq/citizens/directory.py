@@ -60,3 +60,27 @@ def collection_points(db: Session, region_kato: str | None = None, limit: int = 
     if region_kato:
         q = q.where(Site.region_kato == region_kato)
     return [PointRef(s.id, s.name, s.region_kato, s.settlement, s.address, s.lat, s.lon, s.organization.name_ru) for s in db.scalars(q)]
+
+
+# --- demo fallbacks: used only by demo.py when the registry demo has not created these ----------
+
+def demo_akimat(db: Session, region_kato: str, name_kk: str, name_ru: str, bin_: str) -> OrgRef:
+    org = Organization(bin=bin_, name_kk=name_kk, name_ru=name_ru, legal_form="gov", region_kato=region_kato)
+    org.roles = [OrganizationRole(role=AKIMAT_ROLE)]
+    db.add(org)
+    db.flush()
+    return OrgRef(org.id, org.name_kk, org.name_ru, org.region_kato)
+
+
+def demo_collection_point(db: Session, org_id: int, region_kato: str, name: str, settlement: str, address: str, lat: float, lon: float) -> int:
+    site = Site(organization_id=org_id, name=name, site_type=COLLECTION_POINT, region_kato=region_kato, settlement=settlement, address=address,
+                lat=lat, lon=lon, permitted_operations=["collection"], permitted_waste_codes=["15 01", "20 01"])
+    db.add(site)
+    db.flush()
+    return site.id
+
+
+def users_with_role(db: Session, org_id: int, role: str) -> list[str]:
+    from qaldyq.core.models import User
+
+    return list(db.scalars(select(User.username).where(User.organization_id == org_id, User.role == role).order_by(User.id)))
