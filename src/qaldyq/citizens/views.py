@@ -29,7 +29,7 @@ from qaldyq.web import NavItem, render
 router = APIRouter(include_in_schema=False)
 
 NAV = [
-    NavItem("Report a dump", "/citizens/report", "public", order=80),
+    NavItem("Report a dump", "/citizens/submit", "public", order=80),
     NavItem("Map of reports", "/citizens/map", "public", order=81),
     NavItem("Citizen reports", "/citizens/reports", "citizens.read", order=82),
 ]
@@ -43,7 +43,7 @@ def _common(request: Request, db: Session) -> dict:
         "regions": [(r[0], region_name(r[0], locale)) for r in REGIONS],
         "region_names": {r[0]: region_name(r[0], locale) for r in REGIONS},
         "status_labels": {s.value: label for s, label in STATUS_LABELS.items()},
-        "status_badge": {s.value: b for s, b in STATUS_BADGE.items()},
+        "badges": {s.value: b for s, b in STATUS_BADGE.items()},
         "event_labels": EVENT_LABELS,
         "reject_reasons": REJECT_REASONS,
         "local_date": service.local_date,
@@ -76,12 +76,12 @@ def _form_page(request: Request, db: Session, values: dict | None = None, proble
     return response
 
 
-@router.get("/citizens/report")
+@router.get("/citizens/submit")
 def report_form(request: Request, _: Principal | None = Depends(checked_principal), db: Session = Depends(get_db)):
     return _form_page(request, db)
 
 
-@router.post("/citizens/report")
+@router.post("/citizens/submit")
 async def report_submit(request: Request, _: Principal | None = Depends(checked_principal), db: Session = Depends(get_db)):
     too_large_body(request)
     fields, data, problem, uploads = await forms.read_report_form(request)
