@@ -138,7 +138,7 @@ def check(report, event: str, inp: EventInput, today: date) -> Transition:
         if event not in EVENTS:
             raise invalid("/event", "Unknown action {value}.", code="unknown-event", value=event)
         raise Problem(409, "wrong-state", "The request conflicts with the current state.",
-                      "This action is not possible while the report is {status}.", status=report.status)
+                      "This action is not possible while the report is {state}.", state=report.status)
     if t.guard is not None:
         t.guard(report, inp, today)
     return t
