@@ -89,9 +89,10 @@ def issue_challenge(secret: str, s: CitizenSettings | None = None, now: datetime
 
 def _check_location(lat: float, lon: float) -> None:
     if not in_country(lat, lon):
-        msg = "The location is outside Kazakhstan."
-        raise Problem(422, "outside-kazakhstan", "The request is not valid.", msg,
-                      [FieldError(msg, pointer="/lat", code="outside-kazakhstan"), FieldError(msg, pointer="/lon", code="outside-kazakhstan")])
+        raise Problem(422, "outside-kazakhstan", "The request is not valid.", "The location is outside Kazakhstan.", [
+            FieldError("The location is outside Kazakhstan.", pointer="/lat", code="outside-kazakhstan"),
+            FieldError("The location is outside Kazakhstan.", pointer="/lon", code="outside-kazakhstan"),
+        ])
 
 
 def _clean_photos(uploads: list[Upload], s: CitizenSettings) -> list[photos.CleanPhoto]:

@@ -77,12 +77,12 @@ def _form_page(request: Request, db: Session, values: dict | None = None, proble
 
 
 @router.get("/citizens/submit")
-def report_form(request: Request, _: Principal | None = Depends(checked_principal), db: Session = Depends(get_db)):
+def report_form(request: Request, viewer: Principal | None = Depends(checked_principal), db: Session = Depends(get_db)):
     return _form_page(request, db)
 
 
 @router.post("/citizens/submit")
-async def report_submit(request: Request, _: Principal | None = Depends(checked_principal), db: Session = Depends(get_db)):
+async def report_submit(request: Request, viewer: Principal | None = Depends(checked_principal), db: Session = Depends(get_db)):
     too_large_body(request)
     fields, data, problem, uploads = await forms.read_report_form(request)
     if problem is None:
@@ -104,11 +104,11 @@ async def report_submit(request: Request, _: Principal | None = Depends(checked_
 
 
 @router.get("/citizens/r/{token}")
-def private_page(token: str, request: Request, new: bool = False, _: Principal | None = Depends(checked_principal), db: Session = Depends(get_db)):
+def private_page(token: str, request: Request, new: bool = False, viewer: Principal | None = Depends(checked_principal), db: Session = Depends(get_db)):
     report = service.by_token(db, token)
     locale = request_locale(request)
-    _t = Translator(locale)
-    m = mapsvg.country_map(locale, _t("Location of the report"))
+    _ = Translator(locale)
+    m = mapsvg.country_map(locale, _("Location of the report"))
     mapsvg.add(m, report.lat, report.lon, report.status, report.number)
     org = organization_ref(db, report.akimat_org_id)
     return render(request, "citizens/private.html", {
@@ -119,7 +119,7 @@ def private_page(token: str, request: Request, new: bool = False, _: Principal |
 
 
 @router.get("/citizens/track")
-def track(request: Request, link: str | None = Query(default=None, max_length=300), _: Principal | None = Depends(checked_principal)):
+def track(request: Request, link: str | None = Query(default=None, max_length=300), viewer: Principal | None = Depends(checked_principal)):
     """Open a private page from a pasted link or token."""
     if link:
         token = link.strip().rstrip("/").split("/")[-1].split("?")[0]
@@ -130,23 +130,23 @@ def track(request: Request, link: str | None = Query(default=None, max_length=30
 # --- the public map -------------------------------------------------------------------------
 
 @router.get("/citizens/map")
-def public_map(request: Request, _: Principal | None = Depends(checked_principal), db: Session = Depends(get_db),
+def public_map(request: Request, viewer: Principal | None = Depends(checked_principal), db: Session = Depends(get_db),
                kind: str | None = Query(default=None, max_length=32), status: str | None = Query(default=None, max_length=20),
                region: str | None = Query(default=None, max_length=9), points: bool = True):
     locale = request_locale(request)
-    _t = Translator(locale)
+    _ = Translator(locale)
     kind = kind or None
     status = status if status in {s.value for s in Status} else None
     region = region if region in {r[0] for r in REGIONS} else None
     reports = service.public_reports(db, kind=kind, status=status, region=region, limit=3000)
     kinds = service.kind_names(db, locale)
-    m = mapsvg.country_map(locale, _t("Map of reports and separate-collection points"))
+    m = mapsvg.country_map(locale, _("Map of reports and separate-collection points"))
     pts = collection_points(db, region) if points else []
     for p in pts:
         mapsvg.add(m, p.lat, p.lon, "point", f"{p.name} · {p.settlement}")
     for r in reports:
         mapsvg.add(m, service.rounded(r.lat), service.rounded(r.lon), r.status,
-                   f"{r.number} · {kinds.get(r.kind, r.kind)} · {_t(STATUS_LABELS[Status(r.status)])}", f"/citizens/map/{r.number}")
+                   f"{r.number} · {kinds.get(r.kind, r.kind)} · {_(STATUS_LABELS[Status(r.status)])}", f"/citizens/map/{r.number}")
     counts = {s.value: 0 for s in Status}
     for per in service.status_counts_by_region(db).values() if not region else [service.status_counts_by_region(db).get(region, {})]:
         for st, n in per.items():
@@ -158,7 +158,7 @@ def public_map(request: Request, _: Principal | None = Depends(checked_principal
 
 
 @router.get("/citizens/map/{number}")
-def public_report_page(number: str, request: Request, _: Principal | None = Depends(checked_principal), db: Session = Depends(get_db)):
+def public_report_page(number: str, request: Request, viewer: Principal | None = Depends(checked_principal), db: Session = Depends(get_db)):
     report = service.public_report(db, number)
     locale = request_locale(request)
     m = mapsvg.country_map(locale, Translator(locale)("Approximate location"))
@@ -192,12 +192,12 @@ def queue(request: Request, principal: Principal = Depends(require("citizens.rea
 
 def _detail_context(request: Request, db: Session, principal: Principal, report, error: str | None = None, flash: str | None = None) -> dict:
     locale = request_locale(request)
-    _t = Translator(locale)
+    _ = Translator(locale)
     s = citizen_settings()
-    m = mapsvg.country_map(locale, _t("Location of the report"))
+    m = mapsvg.country_map(locale, _("Location of the report"))
     mapsvg.add(m, report.lat, report.lon, report.status, report.number)
     near = service.nearby(db, report, s.nearby_m, principal)
-    local = mapsvg.local_map(report.lat, report.lon, max(s.nearby_m * 1.2, 300), _t("Surroundings: other reports within {m} m", m=s.nearby_m))
+    local = mapsvg.local_map(report.lat, report.lon, max(s.nearby_m * 1.2, 300), _("Surroundings: other reports within {m} m", m=s.nearby_m))
     for other, _d in near:
         mapsvg.add(local, other.lat, other.lon, other.status, other.number, f"/citizens/reports/{other.number}")
     mapsvg.add(local, report.lat, report.lon, "this", report.number)
@@ -224,7 +224,7 @@ async def detail_event(number: str, event: str, request: Request, principal: Pri
                        photo: UploadFile | None = None):
     """HTMX: fire an event and return the refreshed workflow panel (errors shown inside it)."""
     locale = request_locale(request)
-    _t = Translator(locale)
+    _ = Translator(locale)
     error = None
     try:
         when = None
@@ -238,7 +238,7 @@ async def detail_event(number: str, event: str, request: Request, principal: Pri
                          scheduled_for=when, region_kato=region_kato or None)
         report = service.fire(db, principal, number, event, inp, up)
         db.commit()
-        flash = _t("Done: {action}.", action=_t(EVENT_LABELS.get(event, event)))
+        flash = _("Done: {action}.", action=_(EVENT_LABELS.get(event, event)))
     except Problem as exc:
         db.rollback()
         if exc.status in (403, 404):
