@@ -137,7 +137,7 @@ def test_too_large_too_many_and_too_big_dimensions_are_refused(submit, db, limit
 
 
 def test_reports_outside_kazakhstan_are_refused(submit, db):
-    for lat, lon in [(55.75, 37.62), (48.85, 2.35), (0.0, 0.0), (71.43, 51.13), (39.9, 116.4), (41.31, 69.24 - 1.5)]:
+    for lat, lon in [(55.75, 37.62), (48.85, 2.35), (0.0, 0.0), (71.43, 51.13), (39.9, 116.4), (39.65, 66.96), (43.83, 87.62), (41.5, 60.6)]:
         r = submit(lat=lat, lon=lon, headers={"Accept-Language": "kk"})
         assert r.status_code == 422, (lat, lon, r.text)
         body = r.json()
@@ -274,3 +274,16 @@ def _bmp() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (20, 20), (1, 2, 3)).save(buf, "BMP")
     return buf.getvalue()
+
+
+def test_source_keys_for_real_addresses():
+    from qaldyq.citizens.floods import Source, keys
+
+    k4 = keys(Source("203.0.113.7", "dev-abcdefghijklmnop"), SECRET)
+    assert set(k4) == {"address", "device"} and "203.0.113.7" not in k4["address"]
+    assert keys(Source("::ffff:203.0.113.7", None), SECRET)["address"] == k4["address"]  # the same IPv4 client
+    # one IPv6 /64 is one source; another /64 is another
+    a = keys(Source("2001:db8:1:2::10", None), SECRET)["address"]
+    assert a == keys(Source("2001:db8:1:2:ffff::1", None), SECRET)["address"]
+    assert a != keys(Source("2001:db8:1:3::10", None), SECRET)["address"]
+    assert keys(Source("203.0.113.7", None), "another-secret")["address"] != k4["address"]

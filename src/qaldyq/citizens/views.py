@@ -109,7 +109,7 @@ def private_page(token: str, request: Request, new: bool = False, viewer: Princi
     locale = request_locale(request)
     _ = Translator(locale)
     m = mapsvg.country_map(locale, _("Location of the report"))
-    mapsvg.add(m, report.lat, report.lon, report.status, report.number)
+    mapsvg.add(m, report.lat, report.lon, "this", report.number)
     org = organization_ref(db, report.akimat_org_id)
     return render(request, "citizens/private.html", {
         **_common(request, db), "report": report, "token": token, "new": new, "map": m, "steps": MAIN_PATH,
@@ -162,7 +162,7 @@ def public_report_page(number: str, request: Request, viewer: Principal | None =
     report = service.public_report(db, number)
     locale = request_locale(request)
     m = mapsvg.country_map(locale, Translator(locale)("Approximate location"))
-    mapsvg.add(m, service.rounded(report.lat), service.rounded(report.lon), report.status, report.number)
+    mapsvg.add(m, service.rounded(report.lat), service.rounded(report.lon), "this", report.number)
     public_photos = [p for p in report.photos if service.photo_is_public(report, p)]
     return render(request, "citizens/public_report.html", {**_common(request, db), "report": report, "map": m, "photos": public_photos,
                                                            "rounded": service.rounded})
@@ -195,7 +195,7 @@ def _detail_context(request: Request, db: Session, principal: Principal, report,
     _ = Translator(locale)
     s = citizen_settings()
     m = mapsvg.country_map(locale, _("Location of the report"))
-    mapsvg.add(m, report.lat, report.lon, report.status, report.number)
+    mapsvg.add(m, report.lat, report.lon, "this", report.number)
     near = service.nearby(db, report, s.nearby_m, principal)
     local = mapsvg.local_map(report.lat, report.lon, max(s.nearby_m * 1.2, 300), _("Surroundings: other reports within {m} m", m=s.nearby_m))
     for other, _d in near:
