@@ -235,3 +235,14 @@ def test_workflow_endpoint_lists_the_table(client):
     assert len(rows) == len(TRANSITIONS)
     assert {"state": "cleanup_scheduled", "event": "clean", "next_state": "cleaned", "permission": "citizens.cleanup", "guard": None,
             "fields": ["photo", "note"]} in rows
+
+
+def test_contacts_of_long_closed_reports_are_purged(client, db, astana, report):
+    headers, _ = astana
+    fire(client, headers, report["number"], "reject", reason_code="duplicate", reason="Повтор обращения, уже в работе.")
+    assert service.purge_contacts(db, 30) == 0  # closed just now
+    assert service.purge_contacts(db, 30, now=utcnow() + timedelta(days=31)) == 1
+    rep = db.scalar(select(Report).where(Report.number == report["number"]))
+    assert rep.contact is None and rep.description  # the report itself stays
+    audit = db.scalar(select(AuditRecord).where(AuditRecord.entity == "citizen_reports", AuditRecord.action == "update").order_by(AuditRecord.seq.desc()))
+    assert audit.before["contact"] == "***" and audit.after["contact"] is None

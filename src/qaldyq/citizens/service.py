@@ -155,7 +155,7 @@ def create(db: Session, inp: ReportIn, uploads: list[Upload], *, channel: str, l
 
 # --- who sees what --------------------------------------------------------------------------
 
-def _reaches(principal: Principal, permission: str, report: Report) -> bool:
+def reaches(principal: Principal, permission: str, report: Report) -> bool:
     scope = principal.scope(permission)
     if scope is Scope.ALL:
         return True
@@ -179,7 +179,7 @@ def get_report(db: Session, principal: Principal, number: str, for_update: bool 
     if for_update:
         q = q.with_for_update()
     report = db.scalar(q)
-    if report is None or not _reaches(principal, "citizens.read", report):
+    if report is None or not reaches(principal, "citizens.read", report):
         raise not_found("Report {number} does not exist.", number=number)
     return report
 
@@ -207,7 +207,7 @@ def queue_counts(db: Session, principal: Principal) -> dict[str, int]:
 
 def allowed(principal: Principal, report: Report) -> list[Transition]:
     """The actions the workflow table offers from the report's state that this principal may fire."""
-    return [t for t in from_state(report.status) if _reaches(principal, t.permission, report)]
+    return [t for t in from_state(report.status) if reaches(principal, t.permission, report)]
 
 
 def nearby(db: Session, report: Report, meters: float, principal: Principal, limit: int = 20) -> list[tuple[Report, float]]:
@@ -246,7 +246,7 @@ def fire(db: Session, principal: Principal, number: str, event: str, inp: EventI
     now = now or utcnow()
     report = get_report(db, principal, number, for_update=True)
     t = check(report, event, inp, local_date(now))
-    if not _reaches(principal, t.permission, report):
+    if not reaches(principal, t.permission, report):
         raise forbidden("You may not do this with this report.")
     if photo is not None and "photo" not in t.fields:
         raise invalid("/photo", "This action takes no photo.", code="unexpected-photo")
@@ -272,7 +272,7 @@ def fire(db: Session, principal: Principal, number: str, event: str, inp: EventI
 
 def set_photo_hidden(db: Session, principal: Principal, number: str, photo_id: int, hidden: bool) -> ReportPhoto:
     report = get_report(db, principal, number, for_update=True)
-    if not _reaches(principal, "citizens.verify", report):
+    if not reaches(principal, "citizens.verify", report):
         raise forbidden("You may not do this with this report.")
     photo = next((p for p in report.photos if p.id == photo_id), None)
     if photo is None:
@@ -361,3 +361,21 @@ def status_counts_by_region(db: Session) -> dict[str, dict[str, int]]:
 
 def map_xy(lat: float, lon: float) -> tuple[float, float]:
     return COUNTRY.xy(lat, lon)
+
+
+# --- retention ------------------------------------------------------------------------------
+
+def purge_contacts(db: Session, older_than_days: int, now: datetime | None = None) -> int:
+    """Erase the reporter's contact from reports closed more than `older_than_days` ago: it was
+    collected only to ask questions about an open report. Returns how many were erased (each
+    erasure is in the audit log, itself masked)."""
+    from datetime import timedelta
+
+    if older_than_days < 0:
+        raise invalid("/older_than_days", "Must be at least {ge}.", code="greater_than_equal", ge=0)
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    rows = list(db.scalars(select(Report).where(Report.contact.is_not(None), Report.closed_at.is_not(None), Report.closed_at < cutoff)))
+    for r in rows:
+        r.contact = None
+    db.flush()
+    return len(rows)

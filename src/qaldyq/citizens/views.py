@@ -204,7 +204,7 @@ def _detail_context(request: Request, db: Session, principal: Principal, report,
     org = organization_ref(db, report.akimat_org_id)
     return {
         **_common(request, db), "report": report, "map": m, "local": local, "nearby": near, "actions": service.allowed(principal, report),
-        "can_hide": service._reaches(principal, "citizens.verify", report), "routed_to": org.name(locale) if org else None,
+        "can_hide": service.reaches(principal, "citizens.verify", report), "routed_to": org.name(locale) if org else None,
         "error": error, "action_flash": flash, "today": service.local_date(service.utcnow()).isoformat(), "nearest": nearest_region(report.lat, report.lon),
         "photo_public": service.photo_is_public, "all_transitions": from_state(report.status),
     }
