@@ -9,7 +9,7 @@ import pytest
 
 from qaldyq.citizens import service
 from qaldyq.core.database import utcnow
-from tests.citizens.conftest import ALMATY, ASTANA, image_bytes
+from tests.citizens.conftest import ALMATY, image_bytes
 from tests.factories import make_org, make_site
 
 DESCRIPTION = "Секретное описание: сосед Иванов выбрасывает мусор."

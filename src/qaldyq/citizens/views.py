@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from qaldyq.citizens import forms, mapsvg, service
-from qaldyq.citizens.api import DEVICE_COOKIE, client_address, device_id, secret, set_device, too_large_body
+from qaldyq.citizens.api import client_address, device_id, secret, set_device, too_large_body
 from qaldyq.citizens.config import citizen_settings
 from qaldyq.citizens.directory import collection_points, organization_ref
 from qaldyq.citizens.floods import Source
@@ -33,7 +33,6 @@ NAV = [
     NavItem("Map of reports", "/citizens/map", "public", order=81),
     NavItem("Citizen reports", "/citizens/reports", "citizens.read", order=82),
 ]
-__all__ = ["router", "NAV", "DEVICE_COOKIE"]
 
 
 def _common(request: Request, db: Session) -> dict:
@@ -186,7 +185,7 @@ def queue(request: Request, principal: Principal = Depends(require("citizens.rea
     return render(request, "citizens/queue.html", {
         **_common(request, db), "rows": rows, "total": total, "counts": counts, "queue": queue, "page": page, "pages": max(1, -(-total // per_page)),
         "filters": {"kind": kind, "region": region, "number": number}, "all_regions": principal.scope("citizens.read") is Scope.ALL,
-        "open_count": sum(counts.get(s, 0) for s in QUEUES["open"]),
+        "open_count": sum(counts.get(s, 0) for s in QUEUES["open"]), "today": service.local_date(service.utcnow()).isoformat(),
     })
 
 
