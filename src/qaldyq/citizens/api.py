@@ -24,6 +24,7 @@ from qaldyq.core.auth import Principal, checked_principal, get_db, require
 from qaldyq.core.errors import Problem, invalid, invalid_param, problem_response, request_locale
 from qaldyq.registry.regions import REGIONS
 
+PUBLIC = {"x-qaldyq-public": True}  # no account needed (tests/quality/test_security.py)
 router = APIRouter(prefix="/citizens", tags=["citizens"])
 DEVICE_COOKIE = "qaldyq_device"
 GEOJSON = "application/geo+json"
@@ -80,20 +81,20 @@ def photo_response(photo: ReportPhoto, thumb: bool, public_cache: bool = False) 
 
 # --- open to anyone -------------------------------------------------------------------------
 
-@router.get("/kinds", response_model=list[KindOut])
+@router.get("/kinds", response_model=list[KindOut], openapi_extra=PUBLIC)
 def kinds(_: Principal | None = Depends(public), db: Session = Depends(get_db)):
     """The kinds of violation a report can name."""
     return [KindOut(code=k.code, name_kk=k.name_kk, name_ru=k.name_ru, name_en=k.name_en) for k in service.kinds(db)]
 
 
-@router.get("/workflow", response_model=list[TransitionRow])
+@router.get("/workflow", response_model=list[TransitionRow], openapi_extra=PUBLIC)
 def workflow_table(_: Principal | None = Depends(public)):
     """The status workflow as data: state, event, guard, next state, permission."""
     return [TransitionRow(state=t.state.value, event=t.event, next_state=t.next.value, permission=t.permission,
                           guard=t.guard.__name__ if t.guard else None, fields=list(t.fields)) for t in TRANSITIONS]
 
 
-@router.get("/challenge", response_model=ChallengeOut)
+@router.get("/challenge", response_model=ChallengeOut, openapi_extra=PUBLIC)
 def challenge(request: Request, _: Principal | None = Depends(public)):
     """A proof-of-work challenge for one report (see docs/citizens.md for the algorithm)."""
     s = citizen_settings()
@@ -102,7 +103,7 @@ def challenge(request: Request, _: Principal | None = Depends(public)):
                         not_before=c.issued_at + timedelta(seconds=s.min_fill_seconds))
 
 
-@router.post("/reports", response_model=SubmittedOut, status_code=201, openapi_extra=forms.openapi_body(),
+@router.post("/reports", response_model=SubmittedOut, status_code=201, openapi_extra={**forms.openapi_body(), **PUBLIC},
              responses={422: {"description": "Invalid field, outside Kazakhstan, bad photo, honeypot or proof of work"},
                         429: {"description": "Too many reports from this device or network"}})
 async def submit(request: Request, response: Response, _: Principal | None = Depends(public), db: Session = Depends(get_db)):
@@ -128,13 +129,13 @@ async def submit(request: Request, response: Response, _: Principal | None = Dep
                         private_token=token, private_url=private_url(request, token), created_at=report.created_at)
 
 
-@router.get("/private/{token}", response_model=ReporterView)
+@router.get("/private/{token}", response_model=ReporterView, openapi_extra=PUBLIC)
 def private_view(token: str, request: Request, _: Principal | None = Depends(public), db: Session = Depends(get_db)):
     """The reporter's view of their report: status and history, by the token from the submission."""
     return present.reporter(db, service.by_token(db, token), token, request_locale(request))
 
 
-@router.get("/private/{token}/photos/{photo_id}", response_class=Response)
+@router.get("/private/{token}/photos/{photo_id}", response_class=Response, openapi_extra=PUBLIC)
 def private_photo(token: str, photo_id: int, thumb: bool = False, _: Principal | None = Depends(public), db: Session = Depends(get_db)):
     return photo_response(service.reporter_photo(db, token, photo_id, thumb), thumb)
 
@@ -145,7 +146,7 @@ def _status_param(status: str | None) -> str | None:
     return status
 
 
-@router.get("/public/reports", response_model=list[PublicReport])
+@router.get("/public/reports", response_model=list[PublicReport], openapi_extra=PUBLIC)
 def public_reports(_: Principal | None = Depends(public), db: Session = Depends(get_db),
                    kind: str | None = Query(default=None, max_length=32), status: str | None = Query(default=None, max_length=20),
                    region: str | None = Query(default=None, pattern=r"^\d{9}$"), since: date | None = None,
@@ -154,7 +155,7 @@ def public_reports(_: Principal | None = Depends(public), db: Session = Depends(
     return [present.public(r) for r in service.public_reports(db, kind=kind, status=_status_param(status), region=region, since=since, limit=limit)]
 
 
-@router.get("/public/reports.geojson", response_class=JSONResponse, responses={200: {"content": {GEOJSON: {}}}})
+@router.get("/public/reports.geojson", response_class=JSONResponse, responses={200: {"content": {GEOJSON: {}}}}, openapi_extra=PUBLIC)
 def public_reports_geojson(_: Principal | None = Depends(public), db: Session = Depends(get_db),
                            kind: str | None = Query(default=None, max_length=32), status: str | None = Query(default=None, max_length=20),
                            region: str | None = Query(default=None, pattern=r"^\d{9}$"), since: date | None = None,
@@ -164,13 +165,13 @@ def public_reports_geojson(_: Principal | None = Depends(public), db: Session = 
     return JSONResponse(present.geojson(reports), media_type=GEOJSON)
 
 
-@router.get("/public/collection-points.geojson", response_class=JSONResponse, responses={200: {"content": {GEOJSON: {}}}})
+@router.get("/public/collection-points.geojson", response_class=JSONResponse, responses={200: {"content": {GEOJSON: {}}}}, openapi_extra=PUBLIC)
 def public_points(_: Principal | None = Depends(public), db: Session = Depends(get_db), region: str | None = Query(default=None, pattern=r"^\d{9}$")):
     """Active separate-collection points from the registry of sites, as GeoJSON."""
     return JSONResponse(present.points_geojson(collection_points(db, region)), media_type=GEOJSON)
 
 
-@router.get("/public/summary", response_model=list[RegionCount])
+@router.get("/public/summary", response_model=list[RegionCount], openapi_extra=PUBLIC)
 def public_summary(_: Principal | None = Depends(public), db: Session = Depends(get_db)):
     """Reports per region and status (rejected ones included in the counts) and collection points per region."""
     counts = service.status_counts_by_region(db)
@@ -185,7 +186,7 @@ def public_summary(_: Principal | None = Depends(public), db: Session = Depends(
     return out
 
 
-@router.get("/public/photos/{photo_id}", response_class=Response)
+@router.get("/public/photos/{photo_id}", response_class=Response, openapi_extra=PUBLIC)
 def public_photo(photo_id: int, thumb: bool = False, _: Principal | None = Depends(public), db: Session = Depends(get_db)):
     """A photo of a verified report (never of one not yet verified or rejected, nor a hidden one)."""
     return photo_response(service.public_photo(db, photo_id, thumb), thumb, public_cache=True)
