@@ -48,7 +48,7 @@ class Organization(Base):
 
     @property
     def role_names(self) -> list[str]:
-        return [r.role for r in self.roles]
+        return sorted(r.role for r in self.roles)
 
 
 class OrganizationRole(Base):
