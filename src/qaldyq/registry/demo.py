@@ -167,6 +167,7 @@ class _Builder:
         self.vehicles: list[Vehicle] = []
         self.instruments: list[WeighingInstrument] = []
         self.serial = 0
+        self.brands: set[tuple[str, str]] = set()
         self.cert_no = 0
 
     # identifiers -------------------------------------------------------------------------------
@@ -218,8 +219,11 @@ class _Builder:
 
     def branded(self, kato: str, kind: str, brand: str | None = None, roles: tuple[str, ...] | None = None) -> Organization:
         prof = PROFILES[kind]
-        if brand is None:
-            brand = f"{self.rng.choice(prof['brands'])} {CENTRES[kato][0]}"
+        if brand is None:  # a brand not yet used in this region
+            unused = [x for x in prof["brands"] if (x, kato) not in self.brands] or prof["brands"]
+            brand = self.rng.choice(unused)
+            self.brands.add((brand, kato))
+            brand = f"{brand} {CENTRES[kato][0]}"
         form = self.rng.choice(prof["forms"])
         ru_pat, kk_pat = FORM_NAMES[form]
         kk_brand = brand.replace(CENTRES[kato][0], CENTRES[kato][1])

@@ -74,7 +74,8 @@ def helpers(request: Request) -> dict[str, Any]:
         "rname": lambda region: registries.region_name(region, locale),
         "badge": lambda code: BADGE.get(code, ""),
         "plate": plate_display,
-        "tonnes": lambda v: "" if v is None else f"{Decimal(v):,.3f}".replace(",", " "),
+        "tonnes": _tonnes,
+        "phone": _phone,
         "kg": lambda v: "" if v is None else f"{int(v):,}".replace(",", " "),
         "qs": qs,
         "args": request.query_params,
@@ -82,11 +83,27 @@ def helpers(request: Request) -> dict[str, Any]:
     }
 
 
+def _tonnes(value) -> str:
+    """Tonnes with a thin-space thousands separator and no trailing zeros (32 500, 12.5)."""
+    if value is None:
+        return ""
+    text = f"{Decimal(value):,.3f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\u202f")
+
+
+def _phone(value: str | None) -> str:
+    """+77012345678 -> +7 701 234 56 78."""
+    if value and len(value) == 12 and value.startswith("+7"):
+        return f"+7 {value[2:5]} {value[5:8]} {value[8:10]} {value[10:]}"
+    return value or ""
+
+
 def page(request: Request, template: str, context: dict[str, Any], status_code: int = 200):
     ctx = helpers(request)
     ctx.update(context)
     if request.query_params.get("saved"):
-        ctx.setdefault("flash", Translator(ctx.get("locale", getattr(request.state, "locale", "kk")))("Saved."))
+        _ = Translator(getattr(request.state, "locale", "kk"))
+        ctx.setdefault("flash", _("Saved."))
     return render(request, template, ctx, status_code=status_code)
 
 
@@ -223,15 +240,17 @@ def organizations(request: Request, principal: Principal = READ, db: Session = D
 
 @router.get("/organizations/new", response_class=HTMLResponse)
 def organization_new(request: Request, principal: Principal = REGISTER, db: Session = Depends(get_db)):
-    return show_form(request, db, principal, title=Translator(request.state.locale)("Register an organization"), fields=forms.ORGANIZATION,
+    _ = Translator(request.state.locale)
+    return show_form(request, db, principal, title=_("Register an organization"), fields=forms.ORGANIZATION,
                      values={"status": "active", "legal_form": "llp", "roles": []}, action="/registry/organizations/new", cancel="/registry/organizations")
 
 
 @router.post("/organizations/new", response_class=HTMLResponse)
 def organization_create(request: Request, form: FormData = Depends(form_data), principal: Principal = REGISTER, db: Session = Depends(get_db)):
+    _ = Translator(request.state.locale)
     return submit(request, db, principal, form, fields=forms.ORGANIZATION, model=OrganizationIn, partial=False,
                   save=lambda data: service.create_organization(db, principal, data), done=lambda o: f"/registry/organizations/{o.id}",
-                  title=Translator(request.state.locale)("Register an organization"), action="/registry/organizations/new", cancel="/registry/organizations")
+                  title=_("Register an organization"), action="/registry/organizations/new", cancel="/registry/organizations")
 
 
 @router.get("/organizations/{org_id}", response_class=HTMLResponse)
@@ -272,7 +291,8 @@ def organization_update(org_id: int, request: Request, form: FormData = Depends(
     return submit(request, db, principal, form, fields=forms.ORGANIZATION_EDIT, model=OrganizationPatch, partial=True,
                   save=lambda data: service.update_organization(db, principal, org_id, data), done=lambda o: f"/registry/organizations/{o.id}",
                   title=_("Edit {name}", name=registries.org_name(org, request.state.locale)), action=f"/registry/organizations/{org_id}/edit",
-                  cancel=f"/registry/organizations/{org_id}", readonly=readonly, original=forms.values_of(org, forms.ORGANIZATION_EDIT))
+                  cancel=f"/registry/organizations/{org_id}", readonly=readonly, original=forms.values_of(org, forms.ORGANIZATION_EDIT),
+                  note=_("You may change the contact details; the other fields are kept by the authorized body.") if readonly else None)
 
 
 # --- the registries of the Concept ------------------------------------------------------------
@@ -320,9 +340,10 @@ def sites(request: Request, principal: Principal = READ, db: Session = Depends(g
 
 @router.get("/sites/new", response_class=HTMLResponse)
 def site_new(request: Request, principal: Principal = WRITE, db: Session = Depends(get_db)):
+    _ = Translator(request.state.locale)
     owner = _int(request.query_params.get("organization_id")) or (principal.org_id if principal.scope("registry.write") is not Scope.ALL else None)
     region = db.scalar(select(Organization.region_kato).where(Organization.id == owner)) if owner else None
-    return show_form(request, db, principal, title=Translator(request.state.locale)("New site"), fields=forms.SITE,
+    return show_form(request, db, principal, title=_("New site"), fields=forms.SITE,
                      values={"organization_id": owner or "", "region_kato": region or "", "status": "active", "geofence_radius_m": 150,
                              "loss_tolerance_pct": "5.00", "permitted_operations": []},
                      action="/registry/sites/new", cancel=f"/registry/organizations/{owner}" if owner else "/registry/sites")
@@ -330,9 +351,10 @@ def site_new(request: Request, principal: Principal = WRITE, db: Session = Depen
 
 @router.post("/sites/new", response_class=HTMLResponse)
 def site_create(request: Request, form: FormData = Depends(form_data), principal: Principal = WRITE, db: Session = Depends(get_db)):
+    _ = Translator(request.state.locale)
     return submit(request, db, principal, form, fields=forms.SITE, model=SiteIn, partial=False,
                   save=lambda data: service.create_site(db, principal, data), done=lambda s: f"/registry/sites/{s.id}",
-                  title=Translator(request.state.locale)("New site"), action="/registry/sites/new", cancel="/registry/sites")
+                  title=_("New site"), action="/registry/sites/new", cancel="/registry/sites")
 
 
 @router.get("/sites/{site_id}", response_class=HTMLResponse)
@@ -393,17 +415,19 @@ def vehicle_depots(request: Request, principal: Principal = WRITE, db: Session =
 
 @router.get("/vehicles/new", response_class=HTMLResponse)
 def vehicle_new(request: Request, principal: Principal = WRITE, db: Session = Depends(get_db)):
+    _ = Translator(request.state.locale)
     owner = _int(request.query_params.get("organization_id")) or (principal.org_id if principal.scope("registry.write") is not Scope.ALL else None)
-    return show_form(request, db, principal, title=Translator(request.state.locale)("New vehicle"), fields=forms.VEHICLE,
+    return show_form(request, db, principal, title=_("New vehicle"), fields=forms.VEHICLE,
                      values={"organization_id": owner or "", "status": "active", "vehicle_type": "rear_loader"},
                      action="/registry/vehicles/new", cancel=f"/registry/organizations/{owner}" if owner else "/registry/vehicles")
 
 
 @router.post("/vehicles/new", response_class=HTMLResponse)
 def vehicle_create(request: Request, form: FormData = Depends(form_data), principal: Principal = WRITE, db: Session = Depends(get_db)):
+    _ = Translator(request.state.locale)
     return submit(request, db, principal, form, fields=forms.VEHICLE, model=VehicleIn, partial=False,
                   save=lambda data: service.create_vehicle(db, principal, data), done=lambda v: f"/registry/vehicles/{v.id}",
-                  title=Translator(request.state.locale)("New vehicle"), action="/registry/vehicles/new", cancel="/registry/vehicles")
+                  title=_("New vehicle"), action="/registry/vehicles/new", cancel="/registry/vehicles")
 
 
 @router.get("/vehicles/{vehicle_id}", response_class=HTMLResponse)
@@ -455,17 +479,19 @@ def instruments(request: Request, principal: Principal = READ, db: Session = Dep
 
 @router.get("/instruments/new", response_class=HTMLResponse)
 def instrument_new(request: Request, principal: Principal = WRITE, db: Session = Depends(get_db)):
+    _ = Translator(request.state.locale)
     site_id = _int(request.query_params.get("site_id"))
-    return show_form(request, db, principal, title=Translator(request.state.locale)("New weighing instrument"), fields=forms.INSTRUMENT,
+    return show_form(request, db, principal, title=_("New weighing instrument"), fields=forms.INSTRUMENT,
                      values={"site_id": site_id or "", "status": "active", "instrument_type": "truck_scale"},
                      action="/registry/instruments/new", cancel=f"/registry/sites/{site_id}" if site_id else "/registry/instruments")
 
 
 @router.post("/instruments/new", response_class=HTMLResponse)
 def instrument_create(request: Request, form: FormData = Depends(form_data), principal: Principal = WRITE, db: Session = Depends(get_db)):
+    _ = Translator(request.state.locale)
     return submit(request, db, principal, form, fields=forms.INSTRUMENT, model=InstrumentIn, partial=False,
                   save=lambda data: service.create_instrument(db, principal, data), done=lambda i: f"/registry/instruments/{i.id}",
-                  title=Translator(request.state.locale)("New weighing instrument"), action="/registry/instruments/new", cancel="/registry/instruments")
+                  title=_("New weighing instrument"), action="/registry/instruments/new", cancel="/registry/instruments")
 
 
 def _instrument_page(request: Request, db: Session, principal: Principal, instrument_id: int, *, cert_values=None, cert_errors=None, status_code=200):
