@@ -22,8 +22,24 @@ class World:
     sites: dict[str, object] = field(default_factory=dict)
     vehicles: dict[str, object] = field(default_factory=dict)
     instruments: dict[str, object] = field(default_factory=dict)
-    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    db: object = None
     users: dict[str, object] = field(default_factory=dict)
+    _headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    # The organization each user role belongs to (users are made on first use: hashing a
+    # password takes a while and most tests need one or two roles).
+    USER_ORG = {"admin": "operator", "authority": "ministry", "operator": "operator", "akimat": "akimat",
+                "inspector": "inspectorate", "org_admin": "own", "org_user": "own"}
+
+    def headers(self, role: str, locale: str | None = None) -> dict[str, str]:
+        if role not in self._headers:
+            user = make_user(self.db, self.orgs[self.USER_ORG[role]], role)
+            self.users[role] = user
+            self._headers[role] = bearer(self.db, user)
+        h = dict(self._headers[role])
+        if locale:
+            h["Accept-Language"] = locale
+        return h
 
 
 @pytest.fixture
@@ -36,7 +52,7 @@ def world(db) -> World:
              and one in Karaganda
     state    the ministry (authority, admin), the operator, the Astana akimat and inspectorate
     """
-    w = World()
+    w = World(db=db)
     w.orgs["own"] = make_org(db, roles=("collector", "carrier"), region=ASTANA, name="ТОО «Собственный»")
     w.orgs["peer"] = make_org(db, roles=("recycler",), region=ASTANA, name="ТОО «Сосед»")
     w.orgs["far"] = make_org(db, roles=("landfill_operator",), region=KARAGANDA, name="ТОО «Дальний»")
@@ -68,15 +84,6 @@ def world(db) -> World:
         w.instruments[key] = inst
     db.flush()
 
-    users = {
-        "admin": w.orgs["operator"], "authority": w.orgs["ministry"], "operator": w.orgs["operator"], "akimat": w.orgs["akimat"],
-        "inspector": w.orgs["inspectorate"], "org_admin": w.orgs["own"], "org_user": w.orgs["own"],
-    }
-    for role, org in users.items():
-        user = make_user(db, org, role)
-        w.users[role] = user
-        w.headers[role] = bearer(db, user)
-    db.flush()
     return w
 
 
