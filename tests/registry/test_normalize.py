@@ -61,3 +61,19 @@ def test_every_region_centre_is_inside_kazakhstan_and_has_a_plate_code():
 def test_points_outside(lat, lon):
     # Moscow, Tashkent, Bishkek, Urumqi side, zero, swapped Astana, the Caspian Sea
     assert not inside_kazakhstan(lat, lon)
+
+
+def test_vocabulary_codes_fit_their_columns():
+    from qaldyq.registry import models, vocab
+
+    columns = {
+        "legal_form": (vocab.LEGAL_FORMS, models.Organization.legal_form), "org_status": (vocab.ORG_STATUSES, models.Organization.status),
+        "role": (vocab.ORG_ROLES, models.OrganizationRole.role), "site_type": (vocab.SITE_TYPES, models.Site.site_type),
+        "site_status": (vocab.SITE_STATUSES, models.Site.status), "vehicle_type": (vocab.VEHICLE_TYPES, models.Vehicle.vehicle_type),
+        "vehicle_status": (vocab.VEHICLE_STATUSES, models.Vehicle.status),
+        "instrument_type": (vocab.INSTRUMENT_TYPES, models.WeighingInstrument.instrument_type),
+        "instrument_status": (vocab.INSTRUMENT_STATUSES, models.WeighingInstrument.status),
+    }
+    for name, (codes, column) in columns.items():
+        width = column.property.columns[0].type.length
+        assert all(len(code) <= width for code in codes), (name, width)

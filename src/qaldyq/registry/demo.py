@@ -53,15 +53,15 @@ FORM_NAMES = {
     "llp": ("ТОО «{}»", "«{}» ЖШС"),
     "jsc": ("АО «{}»", "«{}» АҚ"),
     "state_enterprise": ("ГКП на ПХВ «{}»", "«{}» ШЖҚ МКК"),
-    "individual_entrepreneur": ("ИП «{}»", "«{}» ЖК"),
-    "production_cooperative": ("ПК «{}»", "«{}» ӨК"),
+    "entrepreneur": ("ИП «{}»", "«{}» ЖК"),
+    "cooperative": ("ПК «{}»", "«{}» ӨК"),
 }
 
 # What each kind of organization is called, holds, owns and drives. Brands are word pairs.
 PROFILES: dict[str, dict[str, Any]] = {
     "waste_generator": {
         "brands": ["Құрылыс Сервис", "Агро Өнім", "Алтын Дән", "Смарт Ритейл", "Қонақ Үй", "Дала Нан", "Сауда Орталығы", "Жылу Энерго", "Мега Строй", "Береке Маркет"],
-        "roles": [("waste_generator",)], "forms": ["llp", "llp", "jsc", "individual_entrepreneur"],
+        "roles": [("waste_generator",)], "forms": ["llp", "llp", "jsc", "entrepreneur"],
         "sites": [("generator", 1)],
     },
     "hazardous_waste_generator": {
@@ -77,7 +77,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
     "carrier": {
         "brands": ["ЭкоТранс", "ТрансЭко", "Жол Тасымал", "Логистик Ресурс", "АвтоЭкоТранс", "Қалдық Тасымал", "Жүк Экспресс", "Дала Транзит"],
-        "roles": [("carrier",)], "forms": ["llp", "individual_entrepreneur"],
+        "roles": [("carrier",)], "forms": ["llp", "entrepreneur"],
         "sites": [("depot", 1)], "vehicles": (2, 6),
         "fleet": ["dump_truck", "hooklift", "tractor_trailer", "vacuum_tanker", "box_truck"],
     },

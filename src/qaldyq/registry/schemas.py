@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
 
 from qaldyq.core.errors import field_error
 from qaldyq.core.schemas import Strict
@@ -248,6 +248,15 @@ class SiteOut(BaseModel):
     loss_tolerance_pct: Decimal
     status: str
     created_at: datetime
+
+    # SQLite gives back the Decimal as stored, PostgreSQL with the column's scale: answer alike.
+    @field_serializer("design_capacity_t")
+    def _tonnes(self, v: Decimal | None) -> str | None:
+        return None if v is None else str(Decimal(v).quantize(Decimal("0.001")))
+
+    @field_serializer("loss_tolerance_pct")
+    def _pct(self, v: Decimal) -> str:
+        return str(Decimal(v).quantize(Decimal("0.01")))
 
 
 # --- vehicles ---------------------------------------------------------------------------------
