@@ -216,7 +216,7 @@ def submit(request: Request, db: Session, principal: Principal, form: FormData, 
         values = forms.form_values(form, fields)
         values.update({k: v for k, v in (original or {}).items() if k in readonly})
         return show_form(request, db, principal, title=title, fields=fields, values=values, action=action, cancel=cancel, errors=errors,
-                         readonly=readonly, status_code=422 if not isinstance(exc, Problem) or exc.status != 409 else 409, note=note)
+                         readonly=readonly, status_code=exc.status if isinstance(exc, Problem) else 422, note=note)
     db.commit()
     return RedirectResponse(done(obj) + "?saved=1", status_code=303)
 
