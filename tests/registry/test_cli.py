@@ -15,15 +15,6 @@ from qaldyq.registry.bin import complete_bin
 
 
 @pytest.fixture
-def fresh(backend, databases, _engines) -> str:
-    """Like `fresh_url`, after closing the pooled connections that earlier tests left open on the
-    template database (PostgreSQL copies a template only when nobody is connected to it)."""
-    if backend in _engines:
-        _engines[backend].dispose()
-    return databases.fresh(backend)
-
-
-@pytest.fixture
 def cli(fresh, monkeypatch):
     monkeypatch.setenv("QALDYQ_DATABASE_URL", fresh)
     get_settings.cache_clear()

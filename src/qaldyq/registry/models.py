@@ -41,7 +41,7 @@ class Organization(Base):
     hazardous_license: Mapped[str | None] = mapped_column(String(60))  # permit to handle hazardous waste
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    search_key: Mapped[str] = mapped_column(Text, default="")  # case-folded BIN and names, kept by the hooks at the end
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")  # case-folded BIN and names, kept by the hooks at the end
 
     roles: Mapped[list[OrganizationRole]] = relationship(cascade="all, delete-orphan", lazy="selectin", order_by="OrganizationRole.role")
     region: Mapped[Region] = relationship(lazy="joined")
@@ -84,7 +84,7 @@ class Site(Base):
     loss_tolerance_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("5.00"))
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    search_key: Mapped[str] = mapped_column(Text, default="")
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     organization: Mapped[Organization] = relationship(lazy="joined")
     region: Mapped[Region] = relationship(lazy="joined")

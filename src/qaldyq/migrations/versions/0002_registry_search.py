@@ -35,18 +35,15 @@ def upgrade() -> None:
     sites = sa.table('sites', sa.column('id'), sa.column('name'), sa.column('settlement'), sa.column('address'), sa.column('search_key'))
     for row in conn.execute(sa.select(sites.c.id, sites.c.name, sites.c.settlement, sites.c.address)).all():
         conn.execute(sites.update().where(sites.c.id == row.id).values(search_key=search_text(row.name, row.settlement, row.address)))
-
-    for table in ('organizations', 'sites'):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column('search_key', server_default=None)
+    # The server default '' stays: dropping it would make SQLite recreate tables that others
+    # reference, which its foreign-key checks refuse once rows exist.
 
 
 def downgrade() -> None:
     with op.batch_alter_table('verification_certificates', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_verification_certificates_instrument_id_number'), type_='unique')
 
-    with op.batch_alter_table('sites', schema=None) as batch_op:
-        batch_op.drop_column('search_key')
-
-    with op.batch_alter_table('organizations', schema=None) as batch_op:
-        batch_op.drop_column('search_key')
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+ has it): a batch copy of these tables would
+    # trip SQLite's foreign-key checks.
+    for table in ('sites', 'organizations'):
+        op.execute(f'ALTER TABLE {table} DROP COLUMN search_key')
