@@ -17,20 +17,20 @@ from tests.registry.conftest import ASTANA, KARAGANDA
 
 def test_register_an_organization_and_read_it_back(client, db, world):
     h = world.headers("operator")
-    bin_ = complete_bin("24014000020")  # the check digit comes from the second weights
+    bin_ = complete_bin("18054000110")  # 1+16+20+20+9+10 = 76 ≡ 10, so the second weights: 105 ≡ 6
     body = {"bin": bin_, "name_kk": "«Жасыл Әлем» ЖШС", "name_ru": "ТОО «Жасыл Алем»", "legal_form": "llp", "region_kato": KARAGANDA,
             "roles": ["recycler", "collector", "recycler"], "address": "г. Караганда, ул. Бухар жырау, 1", "phone": "8 (7212) 41-00-00",
             "email": "Info@Zhasyl.kz", "hazardous_license": "KZ12VCZ00001"}
     r = client.post("/api/v1/organizations", json=body, headers=h)
     assert r.status_code == 201, r.text
     out = r.json()
-    assert out["bin"] == "240140000203"
+    assert out["bin"] == "180540001106"
     assert out["roles"] == ["collector", "recycler"]  # duplicates dropped, sorted
     assert out["phone"] == "+77212410000" and out["email"] == "info@zhasyl.kz" and out["status"] == "active"
     detail = client.get(f"/api/v1/organizations/{out['id']}", headers=h).json()
     assert detail["name_kk"] == "«Жасыл Әлем» ЖШС" and detail["site_count"] == 0 and detail["vehicle_count"] == 0
     audit = db.scalars(select(AuditRecord).where(AuditRecord.entity == "organizations", AuditRecord.entity_id == str(out["id"]))).all()
-    assert [a.action for a in audit] == ["create"] and audit[0].after["bin"] == "240140000203"
+    assert [a.action for a in audit] == ["create"] and audit[0].after["bin"] == "180540001106"
     assert audit[0].actor_user_id == world.users["operator"].id
 
 

@@ -31,13 +31,13 @@ def _count(url: str, table: str) -> int:
 
 
 def test_org_create_and_list(cli, fresh):
-    bin_ = complete_bin("24014000020")
+    bin_ = complete_bin("18054000110")
     args = ["org", "create", "--bin", bin_, "--name-kk", "«Таза Жер» ЖШС", "--name-ru", "ТОО «Таза Жер»", "--legal-form", "llp",
             "--region", "550000000", "--role", "collector", "--role", "carrier", "--phone", "8 7182 00 00 00", "--json"]
     r = cli.invoke(app, args)
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
-    assert out["bin"] == "240140000203" and out["roles"] == ["carrier", "collector"] and out["region_kato"] == "550000000"
+    assert out["bin"] == "180540001106" and out["roles"] == ["carrier", "collector"] and out["region_kato"] == "550000000"
     assert out["phone"] == "+77182000000"
 
     r = cli.invoke(app, args)  # the same BIN again
@@ -54,7 +54,7 @@ def test_org_create_and_list(cli, fresh):
     r = cli.invoke(app, ["org", "list", "--json"])
     assert r.exit_code == 0
     rows = json.loads(r.stdout)
-    assert [o["bin"] for o in rows] == ["240140000203"]
+    assert [o["bin"] for o in rows] == ["180540001106"]
     r = cli.invoke(app, ["org", "list", "--role", "recycler", "--json"])
     assert json.loads(r.stdout) == []
     r = cli.invoke(app, ["org", "list", "-q", "таза"])
