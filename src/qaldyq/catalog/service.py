@@ -58,6 +58,14 @@ def act_label(act: m.LegalAct, locale: str = "en") -> str:
     return translate(locale, N_("{issuer}, No. {number} of {date}"), issuer=localized(act, "issuer", locale), number=act.number, date=act.act_date.strftime("%d.%m.%Y"))
 
 
+def act_short(act: m.LegalAct, locale: str = "en") -> str:
+    """"Order No. 314 of 06.08.2021": for tables, where the issuer is in the tooltip."""
+    from qaldyq.catalog.tables import CHOICE_LABELS
+
+    kind = translate(locale, CHOICE_LABELS.get(act.kind, act.kind))
+    return translate(locale, N_("{kind} No. {number} of {date}"), kind=kind[:1].upper() + kind[1:], number=act.number, date=act.act_date.strftime("%d.%m.%Y"))
+
+
 def row_ref(table: str, row, locale: str = "en") -> dict[str, Any]:
     s = TABLES[table]
     values = s.file_values(row)

@@ -115,7 +115,7 @@ def _category(ctx: Context, value: str | None, column: str = "waste_category") -
 ACT_KINDS = ("law", "code", "resolution", "order", "decision", "decree")
 
 LEGAL_ACTS = TableSpec(
-    slug="legal-acts", model=m.LegalAct, versioned=False, group="acts",
+    slug="legal-acts", model=m.LegalAct, versioned=False, group="general",
     title=N_("Legal acts"),
     description=N_("The acts every reference row cites: issuer, number and date."),
     key=("code",),
@@ -262,7 +262,7 @@ def _map_check(v: dict, ctx: Context) -> list[Problem]:
 
 
 WASTE_CATEGORY_MAP = TableSpec(
-    slug="waste-category-map", model=m.WasteCategoryMap,
+    slug="waste-category-map", model=m.WasteCategoryMap, group="classifier",
     title=N_("Waste codes to EPR categories"),
     description=N_("The EPR waste category of a classifier code or of a whole subchapter."),
     key=("waste_code",),
@@ -424,7 +424,7 @@ VEHICLE_RATES = TableSpec(
 # --- calendar -------------------------------------------------------------------------------
 
 CALENDAR_DAYS = TableSpec(
-    slug="calendar-days", model=m.CalendarDay, group="calendar",
+    slug="calendar-days", model=m.CalendarDay, group="general",
     title=N_("Days moved by decree"),
     description=N_("Transfers of days off: weekdays made days off and weekend days made working days."),
     key=("day",),
@@ -454,11 +454,10 @@ LOAD_ORDER = (
 )
 
 GROUPS = {
-    "acts": N_("Legal acts"),
     "classifier": N_("Waste classifier"),
     "epr": N_("EPR lists"),
     "money": N_("MRP and rates"),
-    "calendar": N_("Working-day calendar"),
+    "general": N_("Legal acts and the calendar"),
 }
 
 CHOICE_LABELS = {
