@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from qaldyq.catalog import service, simulator
+from qaldyq.catalog.columns import format_decimal
 from qaldyq.catalog.schemas import (
     DateOut,
     DayOut,
@@ -21,13 +22,13 @@ from qaldyq.catalog.schemas import (
     QuoteOut,
     RowsOut,
     SimulatorIn,
+    KIND_FIELDS,
     TableOut,
-    VehicleQuoteIn,
     WasteCodeOut,
 )
 from qaldyq.catalog.tables import TABLES
 from qaldyq.core.auth import Principal, checked_principal, get_db, require
-from qaldyq.core.errors import Problem, not_found
+from qaldyq.core.errors import Problem, invalid, not_found
 from qaldyq.core.i18n import N_, translate
 
 router = APIRouter()
@@ -57,10 +58,15 @@ def plain(value: Any) -> Any:
 
 # --- quotes ---------------------------------------------------------------------------------
 
-def run_quote(db: Session, body) -> service.Quote:
-    if isinstance(body, VehicleQuoteIn):
+def run_quote(db: Session, body: QuoteIn) -> service.Quote:
+    allowed, needed = KIND_FIELDS[body.kind]
+    for name in sorted(body.model_fields_set - allowed):
+        raise invalid(f"/{name}", N_("{field} is not used for a {kind} quote."), code="extra_forbidden", field=name, kind=body.kind)
+    for name in sorted(needed - body.model_fields_set):
+        raise invalid(f"/{name}", N_("This field is required."), code="missing")
+    if body.kind == "vehicle":
         return service.quote_vehicle(db, category=body.category, on_date=body.date, engine_cc=body.engine_cc, gross_mass_t=body.gross_mass_t,
-                                     power_hp=body.power_hp, electric=body.electric)
+                                     power_hp=body.power_hp, electric=bool(body.electric))
     if body.kind == "product":
         return service.quote_product(db, category=body.category, mass_t=body.mass_t, on_date=body.date)
     return service.quote_payout(db, category=body.category, operation=body.operation, mass_t=body.mass_t, on_date=body.date)
@@ -132,7 +138,7 @@ def table_rows(slug: str, db: Session = Depends(get_db), _: Principal | None = D
     total, rows = service.list_rows(db, slug, on_date=on, q=q, limit=limit, offset=offset)
     out = []
     for r in rows:
-        values = {k: plain(v) for k, v in s.file_values(r).items()}
+        values = {k: format_decimal(v) if isinstance(v, Decimal) else plain(v) for k, v in s.file_values(r).items()}
         values["id"] = r.id
         if s.versioned:
             values["superseded_by_id"] = r.superseded_by_id

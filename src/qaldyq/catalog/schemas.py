@@ -8,41 +8,34 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from qaldyq.catalog.tables import VEHICLE_CATEGORIES
 from qaldyq.core.schemas import Strict
-
-VehicleCategory = Literal["M1", "N1", "N2", "N3", "truck_tractor", "M2", "M3", "tractor", "combine"]
-assert set(VehicleCategory.__args__) == set(VEHICLE_CATEGORIES)
 
 Mass = Annotated[Decimal, Field(gt=0, le=10_000_000, decimal_places=3, description="Tonnes, at most 3 decimals (kilograms).")]
 
 
-class VehicleQuoteIn(Strict):
-    kind: Literal["vehicle"]
-    category: VehicleCategory
+class QuoteIn(Strict):
+    """One quote. Which fields each kind takes (the others are refused):
+    vehicle: category (M1, N1, N2, N3, truck_tractor, M2, M3, tractor, combine) and the attribute
+    of its category (engine_cc; gross_mass_t; power_hp) or electric; product: category (a waste
+    category slug) and mass_t; payout: category, operation and mass_t. date defaults to today."""
+
+    kind: Literal["vehicle", "product", "payout"]
+    category: str = Field(min_length=1, max_length=40)
     engine_cc: int | None = Field(default=None, strict=True, ge=1, le=100_000, description="M1, M2, M3: engine volume, cm³")
     gross_mass_t: Decimal | None = Field(default=None, gt=0, le=1000, decimal_places=3, description="N1, N2, N3, truck_tractor: technically permissible maximum mass, t")
     power_hp: Decimal | None = Field(default=None, gt=0, le=10000, decimal_places=3, description="tractor, combine: rated engine power, hp")
-    electric: bool = Field(default=False, strict=True, description="Electric motor only; a hybrid is not electric")
+    electric: bool | None = Field(default=None, strict=True, description="vehicle: electric motor only; a hybrid is not electric")
+    operation: Literal["collection", "transportation", "processing", "single"] | None = Field(default=None, description="payout: per operation for packaging, single otherwise")
+    mass_t: Mass | None = None
     date: dt.date | None = Field(default=None, description="Default: today (Asia/Almaty)")
 
 
-class ProductQuoteIn(Strict):
-    kind: Literal["product"]
-    category: str = Field(min_length=1, max_length=40)
-    mass_t: Mass
-    date: dt.date | None = None
-
-
-class PayoutQuoteIn(Strict):
-    kind: Literal["payout"]
-    category: str = Field(min_length=1, max_length=40)
-    operation: Literal["collection", "transportation", "processing", "single"]
-    mass_t: Mass
-    date: dt.date | None = None
-
-
-QuoteIn = Annotated[VehicleQuoteIn | ProductQuoteIn | PayoutQuoteIn, Field(discriminator="kind")]
+# Which fields each kind takes, and which it needs (rules as data).
+KIND_FIELDS = {
+    "vehicle": ({"kind", "category", "engine_cc", "gross_mass_t", "power_hp", "electric", "date"}, set()),
+    "product": ({"kind", "category", "mass_t", "date"}, {"mass_t"}),
+    "payout": ({"kind", "category", "operation", "mass_t", "date"}, {"operation", "mass_t"}),
+}
 
 
 class ActOut(BaseModel):

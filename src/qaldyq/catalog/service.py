@@ -158,6 +158,8 @@ def category_for_waste_code(db: Session, code: str, on_date: date | None = None)
 def category(db: Session, slug: str, on_date: date | None = None, pointer: str = "/category") -> m.EprCategory:
     day = on_date or today_almaty()
     row = db.scalar(select(m.EprCategory).where(m.EprCategory.slug == slug, in_force(m.EprCategory, day)))
+    if row is None and db.scalar(select(func.count()).select_from(m.EprCategory).where(m.EprCategory.slug == slug)):
+        raise invalid("/date", N_("The waste category {category} is not in force on {date}."), code="no-rate-in-force", category=slug, date=day.isoformat())
     if row is None:
         known = ", ".join(db.scalars(select(m.EprCategory.slug).where(in_force(m.EprCategory, day)).order_by(m.EprCategory.sort)))
         raise invalid(pointer, N_("Unknown waste category {category}; the categories are: {known}."), code="unknown-category", category=slug, known=known)

@@ -165,7 +165,7 @@ async def import_errors_file(slug: str, request: Request, db: Session = Depends(
 
 # --- calculator -----------------------------------------------------------------------------
 
-QUOTE = TypeAdapter(QuoteIn)
+QUOTE = TypeAdapter(QuoteIn)  # the form posts the same fields as the API
 FIELDS = ("kind", "category", "engine_cc", "gross_mass_t", "power_hp", "electric", "operation", "mass_t", "date")
 
 
