@@ -194,7 +194,9 @@ def _waste_out(db: Session, info: service.WasteCodeInfo, on: dt.date | None) -> 
 def waste_codes(db: Session = Depends(get_db), _: Principal | None = Depends(public), on: dt.date | None = None,
                 q: str | None = Query(default=None, max_length=100), chapter: str | None = Query(default=None, pattern=r"^\d{2}( \d{2})?$")):
     rows = service.waste_codes(db, on, q, chapter)
-    return [_waste_out(db, service.get_waste_code(db, r.code, on), on) for r in rows if not r.radioactive]
+    mapping = service.category_map(db, on)
+    return [{**service.waste_code_info(r).__dict__, "epr_category": service.category_from_map(mapping, r.code) if r.level == "code" else None}
+            for r in rows if not r.radioactive]
 
 
 @router.get("/catalog/waste-codes/{code}", response_model=WasteCodeOut, tags=["catalog"])

@@ -57,7 +57,7 @@ def paired_bars(title: str, rows: list[tuple[str, Decimal | None, Decimal | None
         out.append(f'<text x="{x:.1f}" y="{top - 9}" font-size="10" fill="{MUTED}" text-anchor="middle">{_fmt(peak * i / 4)}</text>')
     for i, (label, a, b, note) in enumerate(rows):
         y = top + i * (2 * bar_h + gap)
-        out.append(_label(label_w - 8, y + bar_h + 4, label, 46))
+        out.append(_label(label_w - 8, y + bar_h + 4, label, 40))
         for j, (value, colour) in enumerate(((a, FEE), (b, PAYOUT))):
             if value is None:
                 continue
@@ -89,7 +89,7 @@ def balance_bars(title: str, rows: list[tuple[str, Decimal]], unit: str = "", pl
         w = max(plot_w * abs(v) / span, 1)
         x = zero if v >= 0 else zero - w
         colour = OK if v >= 0 else PAYOUT
-        out.append(_label(label_w - 8, y + bar_h - 5, label, 46))
+        out.append(_label(label_w - 8, y + bar_h - 5, label, 40))
         out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}"><title>{escape(label)}: {_fmt(value, unit, places)}</title></rect>')
         tx, anchor = (x + w + 4, "start") if v >= 0 else (x - 4, "end")
         if v >= 0 and tx > width - 90:

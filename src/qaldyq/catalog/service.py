@@ -122,11 +122,25 @@ def get_waste_code(db: Session, code: str, on_date: date | None = None, pointer:
         raise invalid(pointer, N_("Radioactive waste ({waste_code}) is outside this system: it is governed by the law on the use of atomic energy."), code="radioactive-waste", waste_code=canonical)
     if starred and not row.hazardous:
         raise invalid(pointer, N_("Waste code {waste_code} is not hazardous; write it without *."), code="invalid-waste-code", waste_code=canonical)
+    return waste_code_info(row)
+
+
+def waste_code_info(row: m.WasteCode) -> WasteCodeInfo:
     return WasteCodeInfo(
         code=row.code, display=row.code + ("*" if row.hazardous else ""), level=row.level, chapter=row.code[:2],
         subchapter=row.code[:5] if row.level == "code" else None, hazardous=row.hazardous,
         names={"kk": row.name_kk, "ru": row.name_ru, "en": row.name_en}, act=act_ref(row.act), valid_from=row.valid_from, valid_to=row.valid_to,
     )
+
+
+def category_map(db: Session, on_date: date | None = None) -> dict[str, str]:
+    """Classifier code or prefix -> EPR category, as in force (for listing many codes at once)."""
+    day = on_date or today_almaty()
+    return {r.waste_code: r.category for r in db.scalars(select(m.WasteCategoryMap).where(in_force(m.WasteCategoryMap, day)))}
+
+
+def category_from_map(mapping: dict[str, str], code: str) -> str | None:
+    return next((mapping[c] for c in (code, code[:5], code[:2]) if c in mapping), None)
 
 
 def waste_codes(db: Session, on_date: date | None = None, q: str | None = None, chapter: str | None = None, limit: int = 5000) -> list[m.WasteCode]:
@@ -149,8 +163,7 @@ def category_for_waste_code(db: Session, code: str, on_date: date | None = None)
     canonical = get_waste_code(db, code, day).code
     candidates = [canonical, canonical[:5], canonical[:2]]
     rows = db.scalars(select(m.WasteCategoryMap).where(m.WasteCategoryMap.waste_code.in_(candidates), in_force(m.WasteCategoryMap, day)))
-    by_code = {r.waste_code: r.category for r in rows}
-    return next((by_code[c] for c in candidates if c in by_code), None)
+    return category_from_map({r.waste_code: r.category for r in rows}, canonical)
 
 
 # --- EPR categories, products, HS codes, reference masses --------------------------------------

@@ -106,7 +106,9 @@ def table_page(slug: str, request: Request, db: Session = Depends(get_db), princ
     loc = _loc(request)
     columns = [c for c in s.columns if not (c.name.endswith(("_kk", "_ru", "_en")) and not c.name.endswith(f"_{loc}"))]
     today = service.today_almaty()
-    return _render(request, "catalog/table.html", {
+    names = {c.slug: getattr(c, f"name_{loc}") for c in service.categories(db, on or today)}
+    names.update({g.code: getattr(g, f"name_{loc}") for g in service.list_rows(db, "product-groups", on_date=on or today, limit=500)[1]})
+    return _render(request, "catalog/table.html", {"ref_names": names,
         "spec": s, "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE)), "on": on, "q": q or "",
         "columns": columns, "status": lambda r: _status(r, today), "values": s.file_values, "act_label": service.act_label, "act_short": service.act_short,
         "can_write": principal is not None and principal.can("catalog.write"),
