@@ -12,7 +12,7 @@ from qaldyq.core.config import Settings, get_settings
 from qaldyq.core.database import Database
 from qaldyq.core.i18n import LOCALES, negotiate
 from qaldyq.core.roles import ROLE_LABELS, Role
-from qaldyq.domains import modules
+from qaldyq.domains import import_all_models, modules
 from qaldyq.web import HERE as WEB_DIR
 from qaldyq.web import render, templates
 
@@ -31,6 +31,7 @@ SECURITY_HEADERS = {
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    import_all_models()  # every mapper, so relationships across domains resolve (User -> Organization)
     app = FastAPI(
         title="Qaldyq API",
         version=__version__,
