@@ -187,3 +187,12 @@ def test_browse_rows_in_force(client):
 def test_upload_size_limit(client, authority):
     r = client.post("/api/v1/catalog/tables/mrp/import", headers=authority, files={"file": ("big.csv", b"x" * (10 * 1024 * 1024 + 10))})
     assert r.status_code == 413
+
+
+def test_text_that_looks_like_a_formula_stays_text(client, db, authority):
+    content = csv_bytes(["code", "kind", "issuer_kk", "issuer_ru", "issuer_en", "number", "act_date", "title_kk", "title_ru", "title_en"],
+                        [["formula-act", "order", "x", "x", "x", "7", "2026-01-01", "=1+1", "=1+1", "=HYPERLINK(\"http://x\")"]])
+    assert client.post("/api/v1/catalog/tables/legal-acts/import", headers=authority, files={"file": ("a.csv", content)}).status_code == 200
+    wb = load_workbook(io.BytesIO(client.get("/api/v1/catalog/tables/legal-acts/export?format=xlsx").content))
+    cells = [c for row in wb.active.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    assert cells and all(c.data_type == "s" for c in cells)

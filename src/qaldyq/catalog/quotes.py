@@ -252,7 +252,7 @@ def quote_product(db: Session, *, category: str, mass_t: Decimal | str | float, 
     cat = _category_row(db, category, day)
     mass = _mass(mass_t)
     rate = fee_rate(db, category, day)
-    steps = [Step(N_("Utilization payment for {category}: {rate} {unit} per tonne (row “{source}”)."),
+    steps = [Step(N_("Utilization payment for {category}: {rate} {unit} per tonne (row: {source})."),
                   {"category": by_locale(cat, "name"), "rate": plain(rate.rate), "unit": rate.unit, "source": rate.source or category})]
     rows: list[tuple[str, Any]] = [("fee-rates", rate)]
     mrp_row = None
@@ -292,7 +292,7 @@ def quote_payout(db: Session, *, category: str, operation: str, mass_t: Decimal 
     per_tonne = rate.rate_mrp * mrp_row.value_kzt
     amount = money(mass * per_tonne)
     steps = [
-        Step(N_("Payout for {category}, {operation_label}: {rate} MRP per tonne (row “{source}”)."),
+        Step(N_("Payout for {category}, {operation_label}: {rate} MRP per tonne (row: {source})."),
              {"category": by_locale(cat, "name"), "operation_label": CHOICE_LABELS[operation], "rate": plain(rate.rate_mrp), "source": rate.source or category}),
         mrp_step,
         Step(N_("{rate} MRP × {mrp} tenge = {per_tonne} tenge per tonne."), {"rate": plain(rate.rate_mrp), "mrp": plain(money(mrp_row.value_kzt)), "per_tonne": plain(per_tonne)}),

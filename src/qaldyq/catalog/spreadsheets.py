@@ -140,7 +140,7 @@ def error_file(sheet: Sheet, errors: list[RowError], locale: str) -> tuple[bytes
     _style_header(ws, len(header_out))
     columns = [h.strip().lower() for h in header_out]
     for line, cells, msgs in rows_out:
-        ws.append(list(cells) + [msgs])
+        _append(ws, list(cells) + [msgs])
         r = ws.max_row
         for e in by_line.get(line, []):
             if e.column in columns:
@@ -168,7 +168,7 @@ def export(spec: TableSpec, rows: list[dict[str, Any]], fmt: str, locale: str) -
     ws.append(header)
     _style_header(ws, len(header))
     for row in rows:
-        ws.append([c.render(row.get(c.name)) for c in cols])
+        _append(ws, [c.render(row.get(c.name)) for c in cols])
     for i, c in enumerate(cols, start=1):
         if c.kind in ("text", "date", "waste_code", "hs", "slug", "act"):
             for cell in ws[get_column_letter(i)][1:]:
@@ -198,6 +198,14 @@ FORMATS = {
     "waste_code": N_("waste code, e.g. 15 01 01 or 16 06 01*"),
     "hs": N_("HS code digits"),
 }
+
+
+def _append(ws, values: list) -> None:
+    """Append a row; text that looks like a formula stays text (no formula runs from data)."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
 
 
 def _style_header(ws, n: int) -> None:
