@@ -417,7 +417,7 @@ VEHICLE_RATES = TableSpec(
         Column("label_en", "text", N_("Band as printed (English)"), max_length=200),
     ),
     to_model=lambda v: {**v, "categories": " ".join(v["categories"].split())},
-    check_row=_vehicle_check, check_table=_vehicle_table, order_by=("code", "valid_from"), name_column="label",
+    check_row=_vehicle_check, check_table=_vehicle_table, order_by=("id",), name_column="label",  # Table 12 order
 )
 
 
