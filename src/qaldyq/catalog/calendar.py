@@ -112,6 +112,12 @@ def _info(day: date, overrides: dict[date, CalendarDay]) -> DayInfo:
     return DayInfo(day, True, "weekday")
 
 
+def days_info(db: Session, start: date, end: date) -> dict[date, DayInfo]:
+    """Every day from `start` to `end` (inclusive) with its status, in one query."""
+    overrides = _overrides(db, start, end)
+    return {start + timedelta(days=i): _info(start + timedelta(days=i), overrides) for i in range((end - start).days + 1)}
+
+
 def day_info(db: Session, day: date) -> DayInfo:
     return _info(day, _overrides(db, day, day))
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from qaldyq.catalog import charts, service, simulator
 from qaldyq.catalog.api import run_quote
-from qaldyq.catalog.calendar import _info, _overrides
+from qaldyq.catalog.calendar import days_info
 from qaldyq.catalog.schemas import QuoteIn, SimulatorIn
 from qaldyq.catalog.tables import CHOICE_LABELS, GROUPS, TABLES, VEHICLE_CATEGORIES
 from qaldyq.core.auth import Principal, checked_principal, get_db, require
@@ -219,12 +219,12 @@ def calendar_page(request: Request, db: Session = Depends(get_db), principal: Pr
     today = service.today_almaty()
     year = year or today.year
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    overrides = _overrides(db, first, last)
+    info = days_info(db, first, last)
     months = []
     for month in range(1, 13):
         weeks = []
         for week in cal.Calendar(firstweekday=0).monthdatescalendar(year, month):
-            weeks.append([(d, _info(d, overrides)) if d.month == month else (d, None) for d in week])
+            weeks.append([(d, info[d]) if d.month == month else (d, None) for d in week])
         months.append((month, weeks))
     result = None
     if start is not None and days is not None:
