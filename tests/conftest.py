@@ -127,7 +127,7 @@ class SavepointDatabase(Database):
         self.engine = engine
         self.connection = connection
 
-    def session(self) -> Session:
+    def session(self, write: bool = False) -> Session:
         s = Session(bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
         set_actor(s, SYSTEM)
         return s
@@ -177,7 +177,11 @@ def client(app):
 
 
 @pytest.fixture
-def fresh_url(backend, databases) -> str:
+def fresh_url(backend, databases, _engines) -> str:
+    # PostgreSQL copies a template only while nobody is connected to it: close the pooled
+    # connections earlier tests of this worker left open.
+    if backend in _engines:
+        _engines[backend].dispose()
     return databases.fresh(backend)
 
 

@@ -13,17 +13,8 @@ from qaldyq.core.config import get_settings
 
 
 @pytest.fixture
-def fresh_db_url(backend, databases, _engines):
-    """Like `fresh_url`, but first closes the pooled connections of earlier tests to the
-    template: PostgreSQL refuses CREATE DATABASE … TEMPLATE while anyone is connected to it."""
-    if backend in _engines:
-        _engines[backend].dispose()
-    return databases.fresh(backend)
-
-
-@pytest.fixture
-def cli(fresh_db_url, monkeypatch):
-    monkeypatch.setenv("QALDYQ_DATABASE_URL", fresh_db_url)
+def cli(fresh_url, monkeypatch):
+    monkeypatch.setenv("QALDYQ_DATABASE_URL", fresh_url)
     get_settings.cache_clear()
     runner = CliRunner()
     yield lambda *args: runner.invoke(app, list(args))

@@ -87,15 +87,6 @@ def world(db) -> World:
     return w
 
 
-@pytest.fixture
-def fresh(backend, databases, _engines) -> str:
-    """Like `fresh_url`, after closing the pooled connections that earlier tests left open on the
-    template database (PostgreSQL copies a template only when nobody is connected to it)."""
-    if backend in _engines:
-        _engines[backend].dispose()
-    return databases.fresh(backend)
-
-
 def audit_count(db) -> int:
     return db.scalar(select(func.count()).select_from(AuditRecord)) or 0
 

@@ -31,6 +31,7 @@ from qaldyq.core.auth import Principal, checked_principal, get_db, require
 from qaldyq.core.errors import Problem, invalid, not_found
 from qaldyq.core.i18n import N_, translate
 
+PUBLIC = {"x-qaldyq-public": True}  # reference data, quotes and the calendar need no account
 router = APIRouter()
 
 
@@ -72,7 +73,7 @@ def run_quote(db: Session, body: QuoteIn) -> service.Quote:
     return service.quote_payout(db, category=body.category, operation=body.operation, mass_t=body.mass_t, on_date=body.date)
 
 
-@router.post("/epr/quotes", response_model=QuoteOut, tags=["epr"])
+@router.post("/epr/quotes", response_model=QuoteOut, tags=["epr"], openapi_extra=PUBLIC)
 def quote(body: QuoteIn, request: Request, db: Session = Depends(get_db), _: Principal | None = Depends(public)):
     """The utilization payment of a vehicle or of a tonnage of products, or the operator's payout
     for a tonnage of waste, with the act, the row, the MRP and the arithmetic. Public."""
@@ -81,13 +82,13 @@ def quote(body: QuoteIn, request: Request, db: Session = Depends(get_db), _: Pri
 
 # --- calendar -------------------------------------------------------------------------------
 
-@router.get("/calendar/add-working-days", response_model=DateOut, tags=["calendar"])
+@router.get("/calendar/add-working-days", response_model=DateOut, tags=["calendar"], openapi_extra=PUBLIC)
 def add_working_days(start: dt.date, days: int = Query(ge=-3660, le=3660), db: Session = Depends(get_db), _: Principal | None = Depends(public)):
     """The `days`-th working day after `start` (Kazakhstan, five-day week). Public."""
     return {"date": service.add_working_days(db, start, days)}
 
 
-@router.get("/calendar/add-calendar-days", response_model=DateOut, tags=["calendar"])
+@router.get("/calendar/add-calendar-days", response_model=DateOut, tags=["calendar"], openapi_extra=PUBLIC)
 def add_calendar_days(start: dt.date, days: int = Query(ge=-3660, le=3660), roll_to_working_day: bool = True,
                       db: Session = Depends(get_db), _: Principal | None = Depends(public)):
     """`start` + `days` calendar days; a term ending on a non-working day ends on the next working day."""
@@ -98,12 +99,12 @@ def _day_out(info, loc: str) -> dict:
     return {"date": info.day, "working": info.working, "reason": info.reason, "name": info.label(loc)}
 
 
-@router.get("/calendar/days/{day}", response_model=DayOut, tags=["calendar"])
+@router.get("/calendar/days/{day}", response_model=DayOut, tags=["calendar"], openapi_extra=PUBLIC)
 def day(day: dt.date, request: Request, db: Session = Depends(get_db), _: Principal | None = Depends(public)):
     return _day_out(service.day_info(db, day), locale(request))
 
 
-@router.get("/calendar/years/{year}", response_model=list[DayOut], tags=["calendar"])
+@router.get("/calendar/years/{year}", response_model=list[DayOut], tags=["calendar"], openapi_extra=PUBLIC)
 def year(request: Request, year: int, db: Session = Depends(get_db), _: Principal | None = Depends(public)):
     """Holidays, days off moved by decree and worked weekend days of a year."""
     if not 1991 <= year <= 2100:
@@ -124,13 +125,13 @@ def table_info(slug: str, count: int, loc: str) -> dict:
     }
 
 
-@router.get("/catalog/tables", response_model=list[TableOut], tags=["catalog"])
+@router.get("/catalog/tables", response_model=list[TableOut], tags=["catalog"], openapi_extra=PUBLIC)
 def tables(request: Request, db: Session = Depends(get_db), _: Principal | None = Depends(public)):
     counts = service.table_counts(db)
     return [table_info(slug, counts[slug], locale(request)) for slug in TABLES]
 
 
-@router.get("/catalog/tables/{slug}", response_model=RowsOut, tags=["catalog"])
+@router.get("/catalog/tables/{slug}", response_model=RowsOut, tags=["catalog"], openapi_extra=PUBLIC)
 def table_rows(slug: str, db: Session = Depends(get_db), _: Principal | None = Depends(public),
                on: dt.date | None = Query(default=None, description="Only the rows in force on this date"),
                q: str | None = Query(default=None, max_length=100), limit: int = Query(default=200, ge=1, le=5000), offset: int = Query(default=0, ge=0)):
@@ -146,7 +147,7 @@ def table_rows(slug: str, db: Session = Depends(get_db), _: Principal | None = D
     return {"table": slug, "total": total, "rows": out}
 
 
-@router.get("/catalog/tables/{slug}/export", tags=["catalog"], response_class=Response)
+@router.get("/catalog/tables/{slug}/export", tags=["catalog"], response_class=Response, openapi_extra=PUBLIC)
 def export(slug: str, request: Request, format: Literal["xlsx", "csv"] = "xlsx", db: Session = Depends(get_db), _: Principal | None = Depends(public)):
     """The whole table (every version) in the import format."""
     content, media, name = service.export_table(db, slug, format, locale(request))
@@ -190,7 +191,7 @@ def _waste_out(db: Session, info: service.WasteCodeInfo, on: dt.date | None) -> 
     return {**info.__dict__, "epr_category": category}
 
 
-@router.get("/catalog/waste-codes", response_model=list[WasteCodeOut], tags=["catalog"])
+@router.get("/catalog/waste-codes", response_model=list[WasteCodeOut], tags=["catalog"], openapi_extra=PUBLIC)
 def waste_codes(db: Session = Depends(get_db), _: Principal | None = Depends(public), on: dt.date | None = None,
                 q: str | None = Query(default=None, max_length=100), chapter: str | None = Query(default=None, pattern=r"^\d{2}( \d{2})?$")):
     rows = service.waste_codes(db, on, q, chapter)
@@ -199,7 +200,7 @@ def waste_codes(db: Session = Depends(get_db), _: Principal | None = Depends(pub
             for r in rows if not r.radioactive]
 
 
-@router.get("/catalog/waste-codes/{code}", response_model=WasteCodeOut, tags=["catalog"])
+@router.get("/catalog/waste-codes/{code}", response_model=WasteCodeOut, tags=["catalog"], openapi_extra=PUBLIC)
 def waste_code(code: str, db: Session = Depends(get_db), _: Principal | None = Depends(public), on: dt.date | None = None):
     """A classifier entry; 404 when unknown, 422 when radioactive (outside this system)."""
     try:
@@ -211,7 +212,7 @@ def waste_code(code: str, db: Session = Depends(get_db), _: Principal | None = D
     return _waste_out(db, info, on)
 
 
-@router.get("/catalog/hs/{hs_code}", response_model=HsOut, tags=["catalog"])
+@router.get("/catalog/hs/{hs_code}", response_model=HsOut, tags=["catalog"], openapi_extra=PUBLIC)
 def hs(hs_code: str, db: Session = Depends(get_db), _: Principal | None = Depends(public), on: dt.date | None = None):
     """The EPR product group of an HS (ТН ВЭД) code, if it is under EPR."""
     match = service.product_group_for_hs(db, hs_code, on, pointer="/hs_code")
@@ -222,12 +223,12 @@ def hs(hs_code: str, db: Session = Depends(get_db), _: Principal | None = Depend
     return {**match.__dict__, "under_epr": True}
 
 
-@router.get("/catalog/mrp/{year}", tags=["catalog"])
+@router.get("/catalog/mrp/{year}", tags=["catalog"], openapi_extra=PUBLIC)
 def mrp(year: int, db: Session = Depends(get_db), _: Principal | None = Depends(public)):
     return {"year": year, "value_kzt": format(service.mrp(db, year), "f")}
 
 
-@router.get("/catalog/reference-mass", tags=["catalog"])
+@router.get("/catalog/reference-mass", tags=["catalog"], openapi_extra=PUBLIC)
 def reference_mass(product_group: str = Query(max_length=40), item: str = Query(default="", max_length=120), on: dt.date | None = None,
                    db: Session = Depends(get_db), _: Principal | None = Depends(public)):
     """The average unit and packaging mass (Order No. 448); 422 `no-reference-mass` when the
@@ -253,7 +254,7 @@ def simulation_out(result: dict, loc: str) -> dict:
     return out
 
 
-@router.get("/epr/simulator/defaults", tags=["epr"])
+@router.get("/epr/simulator/defaults", tags=["epr"], openapi_extra=PUBLIC)
 def simulator_defaults(request: Request, date: dt.date = dt.date(2024, 7, 1), db: Session = Depends(get_db), _: Principal | None = Depends(public)):
     """The default scenario (2023 volumes, the rates in force on `date`) and its assumptions."""
     sc = simulator.default_scenario(date)
@@ -264,7 +265,7 @@ def simulator_defaults(request: Request, date: dt.date = dt.date(2024, 7, 1), db
     })
 
 
-@router.post("/epr/simulator", tags=["epr"])
+@router.post("/epr/simulator", tags=["epr"], openapi_extra=PUBLIC)
 def simulate(body: SimulatorIn, request: Request, db: Session = Depends(get_db), _: Principal | None = Depends(public)):
     """Fee income against payout obligations per stream, the cross-subsidy, and the change from
     the rates in force when a line overrides a rate."""

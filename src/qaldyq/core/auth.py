@@ -71,7 +71,7 @@ def principal_for_user(user: User, via: str, scopes: frozenset[str] | None = Non
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    session = request.app.state.db.session()
+    session = request.app.state.db.session(write=request.method not in SAFE_METHODS)
     try:
         yield session
     finally:

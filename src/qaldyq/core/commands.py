@@ -31,7 +31,7 @@ def database() -> Database:
 def cli_session(label: str = "cli"):
     """One CLI command, one transaction; a Problem is printed and exits with status 2."""
     db = database()
-    session = db.session()
+    session = db.session(write=True)
     audit.set_actor(session, audit.Actor(None, None, label))
     try:
         yield session
@@ -170,7 +170,7 @@ def demo(
     settings = get_settings()
     migrate.upgrade(settings.database_url)
     db = database()
-    with db.session() as session:
+    with db.session(write=True) as session:
         if is_loaded(session):
             console.print("demo data already loaded")
             ctx = None

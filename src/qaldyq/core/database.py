@@ -82,9 +82,16 @@ def _configure_sqlite(engine: Engine) -> None:
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    # A writing session (Database.session(write=True)) takes the write lock when it starts, so
+    # two writers queue on the busy timeout instead of failing with "database is locked" when a
+    # reader upgrades to a writer; readers stay lock-free under WAL. PostgreSQL is the database
+    # for concurrent production load.
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
+
+
+WRITE_OPTION = "qaldyq_write"
 
 
 def db_kind(engine: Engine) -> str:
@@ -98,13 +105,15 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.write_sessionmaker = sessionmaker(self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
 
     @property
     def kind(self) -> str:
         return db_kind(self.engine)
 
-    def session(self) -> Session:
-        return self.sessionmaker()
+    def session(self, write: bool = False) -> Session:
+        """`write=True` for a command that will change data (see _configure_sqlite)."""
+        return (self.write_sessionmaker if write else self.sessionmaker)()
 
     def session_scope(self) -> Iterator[Session]:
         session = self.sessionmaker()

@@ -29,8 +29,10 @@ def catalogs() -> dict[str, dict[str, str]]:
                 continue
             with po.open("rb") as fh:
                 for msg in read_po(fh, locale=loc):
+                    # The first domain to translate a message wins (core first), so a message
+                    # reads the same everywhere.
                     if msg.id and msg.string and not msg.fuzzy:
-                        table[loc][msg.id] = msg.string
+                        table[loc].setdefault(msg.id, msg.string)
     return table
 
 
