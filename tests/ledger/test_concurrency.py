@@ -18,7 +18,7 @@ from tests.factories import make_org, make_site
 
 pytestmark = pytest.mark.concurrency
 MSW = "20 03 01"
-THREADS = 24
+THREADS = 12  # the PostgreSQL server is shared: stay well below max_connections
 
 
 @pytest.fixture
@@ -66,13 +66,13 @@ def _race(database, work) -> Counter:
 
 def test_concurrent_withdrawals_never_overdraw(shared):
     database, (site, _) = shared
-    # 24 withdrawals of 70 kg from 1,000 kg: exactly 14 fit (980 kg), 10 must be refused.
-    outcomes = _race(database, lambda s, i: L.record_disposal(s, key=f"w{i}", site_id=site, waste_code=MSW, mass_kg=70))
-    assert outcomes == Counter({"ok": 14, "insufficient-balance": 10})
+    # 12 withdrawals of 150 kg from 1,000 kg: exactly 6 fit (900 kg), 6 must be refused.
+    outcomes = _race(database, lambda s, i: L.record_disposal(s, key=f"w{i}", site_id=site, waste_code=MSW, mass_kg=150))
+    assert outcomes == Counter({"ok": 6, "insufficient-balance": 6})
     with database.session() as s:
-        assert reports.balance_kg(s, site, MSW) == 20
+        assert reports.balance_kg(s, site, MSW) == 100
         assert s.execute(text("select min(balance_kg) from ledger_accounts where balance_kg is not null")).scalar() >= 0
-        assert s.execute(text("select count(*) from ledger_transactions where kind = 'disposal'")).scalar() == 14
+        assert s.execute(text("select count(*) from ledger_transactions where kind = 'disposal'")).scalar() == 6
         assert verify_ledger(s).ok
 
 
@@ -95,7 +95,7 @@ def test_concurrent_mixed_writers_keep_exact_balances(shared):
         sent = s.execute(text("select coalesce(sum(mass_kg), 0) from ledger_transactions where kind = 'transfer_posted'")).scalar()
         assert reports.balance_kg(s, site, MSW) == generated - disposed - sent >= 0
         assert reports.balance_kg(s, other, MSW) == sent
-        assert outcomes["ok"] >= 8 and sum(outcomes.values()) == THREADS
+        assert outcomes["ok"] >= 4 and sum(outcomes.values()) == THREADS
         assert verify_ledger(s).ok
 
 

@@ -22,12 +22,12 @@ import hashlib
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 
 import rfc8785
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -254,16 +254,53 @@ def _fingerprint(plan: _Plan) -> str:
     return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
 
 
+ACCOUNTS = LedgerAccount.__table__
+TRANSACTIONS = LedgerTransaction.__table__
+ENTRIES = LedgerEntry.__table__
+
+
+class _Sql:
+    """The posting path's statements, built once per dialect with bound parameters: building
+    SQLAlchemy expressions per call costs more than running them."""
+
+    def __init__(self, dialect: str):
+        ins = pg_insert if dialect == "postgresql" else sqlite_insert
+        a, t = ACCOUNTS.c, TRANSACTIONS.c
+        self.accounts_by_key = select(a.key, a.id).where(a.key.in_(bindparam("keys", expanding=True)))
+        self.guarded_among = select(a.id).where(a.id.in_(bindparam("ids", expanding=True)), a.balance_kg.is_not(None))
+        self.new_account = ins(ACCOUNTS).on_conflict_do_nothing(index_elements=["key"])
+        self.new_transaction = ins(TRANSACTIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(t.id)
+        self.transaction_by_key = select(t.id, t.kind, t.fingerprint).where(t.idempotency_key == bindparam("key"))
+        delta = bindparam("delta")
+        self.credit = update(ACCOUNTS).where(a.id == bindparam("aid")).values(balance_kg=a.balance_kg + delta).returning(a.balance_kg)
+        self.debit = (update(ACCOUNTS).where(a.id == bindparam("aid"), a.balance_kg + delta >= 0)
+                      .values(balance_kg=a.balance_kg + delta).returning(a.balance_kg))
+        self.new_entries = insert(ENTRIES)
+
+
+_SQL: dict[str, _Sql] = {}
+
+
+def _sql(db: Session) -> _Sql:
+    name = db.get_bind().dialect.name
+    if name not in _SQL:
+        _SQL[name] = _Sql(name)
+    return _SQL[name]
+
+
 def _account_ids(db: Session, accts: list[_Acct]) -> dict[str, int]:
+    """Account ids by key, creating the accounts met for the first time."""
+    sql, conn = _sql(db), db.connection()
     keys = {a.key: a for a in accts}
-    found = dict(db.execute(select(LedgerAccount.key, LedgerAccount.id).where(LedgerAccount.key.in_(keys))).all())
+    found = dict(conn.execute(sql.accounts_by_key, {"keys": list(keys)}).all())
     missing = [a for k, a in keys.items() if k not in found]
     if missing:
         now = utcnow()
         rows = [{"key": a.key, "kind": a.kind.value, "site_id": a.site_id, "waste_code": a.code, "pending_id": a.pending_id,
                  "balance_kg": 0 if a.kind in GUARDED else None, "created_at": now} for a in missing]
-        db.execute(_insert(db)(LedgerAccount).values(rows).on_conflict_do_nothing(index_elements=["key"]))
-        found.update(db.execute(select(LedgerAccount.key, LedgerAccount.id).where(LedgerAccount.key.in_([a.key for a in missing]))).all())
+        for row in rows:  # one by one: ON CONFLICT with executemany is not portable
+            conn.execute(sql.new_account, row)
+        found.update(conn.execute(sql.accounts_by_key, {"keys": [a.key for a in missing]}).all())
     return found
 
 
@@ -290,12 +327,11 @@ def _post_atomic(db: Session, plan: _Plan, fingerprint: str) -> Posting:
         "effective_at": plan.effective_at, "recorded_at": now, "user_id": plan.user_id, "settles_id": plan.settles_id,
         "reverses_id": plan.reverses_id, "note": plan.note,
     }
+    sql, conn = _sql(db), db.connection()
     # ON CONFLICT DO NOTHING makes a retry (even a concurrent one) find the first attempt's row.
-    tx_id = db.execute(
-        _insert(db)(LedgerTransaction).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(LedgerTransaction.id)
-    ).scalar_one_or_none()
+    tx_id = conn.execute(sql.new_transaction, values).scalar_one_or_none()
     if tx_id is None:
-        existing = db.execute(select(LedgerTransaction.id, LedgerTransaction.kind, LedgerTransaction.fingerprint).where(LedgerTransaction.idempotency_key == plan.key)).one()
+        existing = conn.execute(sql.transaction_by_key, {"key": plan.key}).one()
         if existing.fingerprint != fingerprint:
             raise conflict("/idempotency_key", "The idempotency key {key} was already used for a different request.", code="idempotency-conflict", key=plan.key)
         return Posting(existing.id, existing.kind, created=False)
@@ -303,6 +339,10 @@ def _post_atomic(db: Session, plan: _Plan, fingerprint: str) -> Posting:
     accts = [leg.account for leg in plan.legs if isinstance(leg.account, _Acct)]
     accts = [_Acct(a.kind, a.code, a.site_id, tx_id) if a.pending_id == SELF else a for a in accts]
     ids = _account_ids(db, accts) if accts else {}
+    guarded = {ids[a.key] for a in accts if a.kind in GUARDED}
+    known = [leg.account for leg in plan.legs if isinstance(leg.account, int)]
+    if known:  # reversals name existing accounts
+        guarded |= set(conn.execute(sql.guarded_among, {"ids": known}).scalars())
 
     def account_id(leg: _Leg) -> int:
         a = leg.account
@@ -321,29 +361,27 @@ def _post_atomic(db: Session, plan: _Plan, fingerprint: str) -> Posting:
         "settles_id": plan.settles_id, "reverses_id": plan.reverses_id,
         "entries": [[aid, leg.amount, leg.line] for aid, leg in resolved],
     })])
-    _apply_balances(db, resolved)
-    db.execute(insert(LedgerEntry), entry_rows)
+    _apply_balances(db, resolved, guarded)
+    conn.execute(sql.new_entries, entry_rows)
     return Posting(tx_id, plan.kind.value, created=True)
 
 
-def _apply_balances(db: Session, resolved: list[tuple[int, _Leg]]) -> None:
+def _apply_balances(db: Session, resolved: list[tuple[int, _Leg]], guarded: set[int]) -> None:
+    sql, conn = _sql(db), db.connection()
     deltas: dict[int, int] = defaultdict(int)
     first_leg: dict[int, _Leg] = {}
     for aid, leg in resolved:
         deltas[aid] += leg.amount
         if leg.amount < 0:
             first_leg.setdefault(aid, leg)
-    guarded = set(db.scalars(select(LedgerAccount.id).where(LedgerAccount.id.in_(deltas), LedgerAccount.balance_kg.is_not(None))))
     for aid in sorted(deltas):
         delta = deltas[aid]
         if aid not in guarded or delta == 0:
             continue
         # The condition and the change are one statement: under concurrent writers PostgreSQL
         # re-checks it on the row's latest version after waiting for the row lock.
-        stmt = update(LedgerAccount).where(LedgerAccount.id == aid)
-        if delta < 0:
-            stmt = stmt.where(LedgerAccount.balance_kg + delta >= 0)
-        done = db.execute(stmt.values(balance_kg=LedgerAccount.balance_kg + delta).returning(LedgerAccount.balance_kg)).scalar_one_or_none()
+        stmt = sql.debit if delta < 0 else sql.credit
+        done = conn.execute(stmt, {"aid": aid, "delta": delta}).scalar_one_or_none()
         if done is None:
             _refuse_insufficient(db, aid, -delta, first_leg.get(aid))
 
@@ -412,16 +450,28 @@ class PendingTransfer:
     settlements: list[int]  # posting/voiding transactions, in order (reversed ones included)
 
 
+_T, _A, _R = LedgerTransaction.__table__.c, LedgerAccount.__table__.c, LedgerTransaction.__table__.alias("r").c
+_PENDING = (
+    select(_T.id, _T.kind, _T.site_id, _T.counterparty_site_id, _T.waste_code, _T.mass_kg, _T.effective_at, _A.balance_kg,
+           exists().where(_R.reverses_id == _T.id).label("reversed"))
+    .select_from(LedgerTransaction.__table__.outerjoin(LedgerAccount.__table__, _A.pending_id == _T.id))
+    .where(_T.id == bindparam("id"))
+)
+_SETTLEMENTS = select(_T.id).where(_T.settles_id == bindparam("id")).order_by(_T.id)
+
+
 def pending_transfer(db: Session, pending_id: int, pointer: str | None = None) -> PendingTransfer:
-    tx = db.get(LedgerTransaction, pending_id)
-    if tx is None or tx.kind != Kind.TRANSFER_PENDING:
+    """The state of a pick-up: how much is still in transit, and how it was settled."""
+    conn = db.connection()
+    row = conn.execute(_PENDING, {"id": pending_id}).one_or_none() if isinstance(pending_id, int) and not isinstance(pending_id, bool) else None
+    if row is None or row.kind != Kind.TRANSFER_PENDING:
         if pointer:
             raise invalid(pointer, "Transaction {id} is not a pending transfer.", code="not-pending", id=pending_id)
         raise not_found("Transaction {id} is not a pending transfer.", id=pending_id)
-    open_kg = db.scalar(select(LedgerAccount.balance_kg).where(LedgerAccount.pending_id == pending_id)) or 0
-    reversed_ = db.scalar(select(exists().where(LedgerTransaction.reverses_id == pending_id)))
-    settlements = list(db.scalars(select(LedgerTransaction.id).where(LedgerTransaction.settles_id == pending_id).order_by(LedgerTransaction.id)))
-    return PendingTransfer(tx.id, tx.site_id, tx.counterparty_site_id, tx.waste_code, tx.mass_kg, open_kg, tx.effective_at, bool(reversed_), settlements)
+    settlements = list(conn.execute(_SETTLEMENTS, {"id": pending_id}).scalars())
+    effective_at = row.effective_at if row.effective_at.tzinfo else row.effective_at.replace(tzinfo=timezone.utc)
+    return PendingTransfer(row.id, row.site_id, row.counterparty_site_id, row.waste_code, row.mass_kg, row.balance_kg or 0, effective_at,
+                           bool(row.reversed), settlements)
 
 
 def _settle(db: Session, kind: Kind, key: str, pending_id: int, accepted: int, refused: int, effective_at, reference, note, user_id) -> Posting:

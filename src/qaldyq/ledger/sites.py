@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from qaldyq.core.auth import Principal
@@ -39,11 +39,14 @@ def _query():
                   Site.site_type, Site.loss_tolerance_pct).join(Organization, Organization.id == Site.organization_id)
 
 
+_BY_IDS = _query().where(Site.id.in_(bindparam("ids", expanding=True)))
+
+
 def site_infos(db: Session, ids) -> dict[int, SiteInfo]:
-    ids = {i for i in ids if i is not None}
+    ids = [i for i in set(ids) if i is not None]
     if not ids:
         return {}
-    return {r[0]: SiteInfo(*r) for r in db.execute(_query().where(Site.id.in_(ids)))}
+    return {r[0]: SiteInfo(*r) for r in db.connection().execute(_BY_IDS, {"ids": ids})}
 
 
 def site_info(db: Session, site_id: int, pointer: str | None = None) -> SiteInfo:
@@ -85,3 +88,7 @@ def visible_sites(db: Session, principal: Principal, search: str | None = None, 
         like = f"%{search.strip().lower()}%"
         q = q.where(or_(Site.name.ilike(like), Organization.name_ru.ilike(like), Organization.bin.like(like)))
     return [SiteInfo(*r) for r in db.execute(q.limit(limit).offset(offset))]
+
+
+def active_sites(db: Session) -> list[SiteInfo]:
+    return [SiteInfo(*r) for r in db.execute(_query().where(Site.status == ACTIVE).order_by(Site.id))]
