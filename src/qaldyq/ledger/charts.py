@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from html import escape
 
-from qaldyq.core.i18n import Translator
+from qaldyq.core.i18n import N_, Translator
 from qaldyq.ledger.reports import MassBalance
 
-SOURCES = (("opening", "#8aa4b8", "Opening balance"), ("generated", "#1e7a46", "Generated"), ("received", "#00679e", "Received"),
-           ("returned", "#6fa8cf", "Returned"), ("produced", "#7fbf7f", "Produced by processing"))
-USES = (("processed", "#a8610a", "Processed"), ("sent", "#c98a3b", "Sent"), ("disposed", "#b3261e", "Disposed of"),
-        ("exported", "#7a4b9e", "Exported"), ("closing", "#4d5b6a", "Closing balance"))
+SOURCES = (("opening", "#8aa4b8", N_("Opening balance")), ("generated", "#1e7a46", N_("Generated")), ("received", "#00679e", N_("Received")),
+           ("returned", "#6fa8cf", N_("Returned")), ("produced", "#7fbf7f", N_("Produced by processing")))
+USES = (("processed", "#a8610a", N_("Processed")), ("sent", "#c98a3b", N_("Sent")), ("disposed", "#b3261e", N_("Disposed of")),
+        ("exported", "#7a4b9e", N_("Exported")), ("closing", "#4d5b6a", N_("Closing balance")))
 
 
 def mass_balance_svg(mb: MassBalance, locale: str) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from qaldyq.core.auth import Principal, get_db, require
 from qaldyq.core.errors import Problem, pydantic_field_errors
-from qaldyq.core.i18n import Translator
+from qaldyq.core.i18n import N_, Translator
 from qaldyq.ledger import chain as chain_mod
 from qaldyq.ledger import events, reports
 from qaldyq.ledger.api import readable_site, readable_transaction
@@ -29,13 +29,13 @@ NAV = [NavItem("Waste ledger", "/ledger", "ledger.read", order=40)]
 
 PAGE = 50
 LINE_LABELS = {
-    "generated": "Generated", "pickup": "Picked up (sent)", "accepted": "Accepted", "refused": "Refused, returned", "returned": "Returned",
-    "input": "Processed (input)", "output": "Output of processing", "residue": "Residue of processing", "loss": "Declared loss",
-    "disposed": "Disposed of", "exported": "Exported", "excess": "Sent (weighed above the estimate)", "settled": "Left transit", "shortfall": "Lost in transit",
+    "generated": N_("Generated"), "pickup": N_("Picked up (sent)"), "accepted": N_("Accepted"), "refused": N_("Refused, returned"), "returned": N_("Returned"),
+    "input": N_("Processed (input)"), "output": N_("Output of processing"), "residue": N_("Residue of processing"), "loss": N_("Declared loss"),
+    "disposed": N_("Disposed of"), "exported": N_("Exported"), "excess": N_("Sent (weighed above the estimate)"), "settled": N_("Left transit"), "shortfall": N_("Lost in transit"),
 }
 END_LABELS = {
-    "origin": "Generated (origin)", "disposal": "Disposed of", "export": "Exported", "product": "End-of-waste product", "loss": "Declared loss",
-    "held": "Still held", "unattributed": "Not attributable", "generation": "Generated (origin)", "transit": "In transit",
+    "origin": N_("Generated (origin)"), "disposal": N_("Disposed of"), "export": N_("Exported"), "product": N_("End-of-waste product"), "loss": N_("Declared loss"),
+    "held": N_("Still held"), "unattributed": N_("Not attributable"), "generation": N_("Generated (origin)"), "transit": N_("In transit"),
 }
 SIMPLE_KINDS = {"generation": GenerationIn, "disposal": DisposalIn, "export": ExportIn}
 

@@ -9,13 +9,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from qaldyq.core.i18n import Translator
+from qaldyq.core.i18n import N_, Translator
 from qaldyq.ledger.reports import MassBalance
 
 COLUMNS = (
-    ("opening", "Opening balance, t"), ("generated", "Generated, t"), ("received", "Received (collected), t"), ("returned", "Returned (refused), t"),
-    ("produced", "Produced by processing, t"), ("processed", "Processed, t"), ("sent", "Sent, t"), ("disposed", "Disposed of, t"),
-    ("exported", "Exported, t"), ("loss", "of which declared loss, t"), ("closing", "Closing balance, t"),
+    ("opening", N_("Opening balance, t")), ("generated", N_("Generated, t")), ("received", N_("Received (collected), t")), ("returned", N_("Returned (refused), t")),
+    ("produced", N_("Produced by processing, t")), ("processed", N_("Processed, t")), ("sent", N_("Sent, t")), ("disposed", N_("Disposed of, t")),
+    ("exported", N_("Exported, t")), ("loss", N_("of which declared loss, t")), ("closing", N_("Closing balance, t")),
 )
 
 
