@@ -18,8 +18,9 @@ def test_health_reports_database_and_revision(client, backend):
     assert r.status_code == 200
     body = r.json()
     assert body["database"] == backend
-    assert "0001_foundation" in body["revisions"]
-    assert body["migrations_current"] is True
+    # Domains add their own migration branches on top of the foundation, so the current
+    # revisions are the heads of all branches; what matters is that they are current.
+    assert body["revisions"] and body["migrations_current"] is True
 
 
 def test_migrations_match_models(database):
