@@ -235,3 +235,21 @@ def test_store_refuses_a_payload_that_is_not_the_envelope(db, user, root_ca):
     v = service.verify(db, user, payload, sha256(payload), sign_b64(key, payload))
     with pytest.raises(ValueError):
         service.store_signature(db, v, payload)
+
+
+def test_a_held_key_from_another_instance_secret_is_replaced(db, user, monkeypatch):
+    service.create_issuing_ca(db, "Test issuing CA", "Test")
+    old = service.ensure_held_key(db, user.id)
+    monkeypatch.setattr(service, "_secret", lambda: "a different instance secret")
+    with pytest.raises(Problem) as info:  # the issuing CA's key cannot be opened either
+        service.sign_as_user(db, user.id, b"{}")
+    assert info.value.code == "issuing-ca-unreadable"
+    monkeypatch.undo()
+    real = service._secret()
+    service.create_issuing_ca(db, "Second issuing CA", "Test")
+    monkeypatch.setattr(service, "_secret", lambda: "rotated: " + real)
+    service.create_issuing_ca(db, "Issuing CA under the new secret", "Test")
+    # The user's old held key was encrypted under the old secret: it is revoked and replaced.
+    signed = service.sign_and_verify_as_user(db, user.id, b'{"a":1}')
+    assert signed.certificate_fingerprint != old.fingerprint
+    assert service.list_certificates(db, user.id)[0].revoked_at is not None

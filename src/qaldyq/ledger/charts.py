@@ -23,7 +23,7 @@ def mass_balance_svg(mb: MassBalance, locale: str) -> str:
     width, label_w, bar_h, gap = 860, 120, 14, 14
     scale_max = max(r.opening + r.generated + r.received + r.returned + r.produced for r in rows)
     plot_w = width - label_w - 20
-    height = len(rows) * (2 * bar_h + gap) + 60
+    height = len(rows) * (2 * bar_h + gap) + 10
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
            f'aria-label="{escape(_("Mass balance by waste code"))}" font-family="DejaVu Sans, sans-serif" font-size="11">']
     y = 10
@@ -40,12 +40,7 @@ def mass_balance_svg(mb: MassBalance, locale: str) -> str:
                 out.append(f'<rect x="{x:.1f}" y="{y + dy}" width="{w:.1f}" height="{bar_h}" fill="{colour}"><title>{escape(t)}</title></rect>')
                 x += w
         y += 2 * bar_h + gap
-    x = 0
-    for attr, colour, label in SOURCES + USES:
-        text = _(label)
-        out.append(f'<rect x="{x}" y="{y + 6}" width="10" height="10" fill="{colour}"/><text x="{x + 14}" y="{y + 15}" fill="#5b6b7b">{escape(text)}</text>')
-        x += 24 + 6.5 * len(text)
-        if x > width - 120:
-            x, y = 0, y + 18
     out.append("</svg>")
-    return "".join(out)
+    legend = "".join(f'<span><i style="background:{colour}"></i>{escape(_(label))}</span>' for _a, colour, label in SOURCES + USES)
+    return "".join(out) + f'<div class="legend">{legend}</div>'
+

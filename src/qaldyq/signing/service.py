@@ -19,6 +19,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from cryptography import x509
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -401,7 +402,10 @@ def ensure_held_key(db: Session, user_id: int) -> UserCertificate:
     if user is None:
         raise not_found("User {id} does not exist.", id=user_id)
     ca_cert = _parsed(ca_row.pem)
-    ca_key = crypto.decrypt_private_key(_secret(), ca_row.private_key_enc, b"ca:" + ca_row.fingerprint.encode())
+    try:
+        ca_key = crypto.decrypt_private_key(_secret(), ca_row.private_key_enc, b"ca:" + ca_row.fingerprint.encode())
+    except InvalidTag:
+        raise conflict(None, "The server cannot open the key of its issuing certification authority (the instance secret has changed); ask the administrator.", code="issuing-ca-unreadable") from None
     org = user.organization.name_ru if user.organization is not None else None
     issued = crypto.issue_signing_certificate(ca_cert, ca_key, user.full_name, org, utcnow(), HELD_CERT_DAYS, uid=user.username)
     cert_row = register_certificate(db, user_id, crypto.to_pem(issued.certificate), held=True)
@@ -423,7 +427,16 @@ def sign_as_user(db: Session, user_id: int, payload_bytes: bytes) -> ServerSigna
     says so). The result goes through `verify` like any client's signature."""
     cert_row = ensure_held_key(db, user_id)
     held = db.scalar(select(HeldKey).where(HeldKey.certificate_id == cert_row.id))
-    key = crypto.decrypt_private_key(_secret(), held.key_enc, f"user:{user_id}:cert:{cert_row.fingerprint}".encode())
+    try:
+        key = crypto.decrypt_private_key(_secret(), held.key_enc, f"user:{user_id}:cert:{cert_row.fingerprint}".encode())
+    except InvalidTag:
+        # Encrypted under another instance secret: nobody can sign with it any more. Revoke it
+        # (audited) and issue a fresh key, rather than leave the user unable to sign.
+        cert_row.revoked_at = utcnow()
+        db.flush()
+        cert_row = ensure_held_key(db, user_id)
+        held = db.scalar(select(HeldKey).where(HeldKey.certificate_id == cert_row.id))
+        key = crypto.decrypt_private_key(_secret(), held.key_enc, f"user:{user_id}:cert:{cert_row.fingerprint}".encode())
     return ServerSignature(crypto.sha256_hex(payload_bytes), base64.b64encode(crypto.sign(key, payload_bytes)).decode(), cert_row.fingerprint)
 
 
