@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from contextvars import ContextVar
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from qaldyq.core import audit
 from qaldyq.core.database import utcnow
-from qaldyq.core.errors import conflict, invalid, not_found
+from qaldyq.core.errors import Problem, conflict, invalid, not_found
 from qaldyq.core.i18n import N_
 from qaldyq.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from qaldyq.ledger.sites import SiteInfo, require_active, site_info, site_infos
@@ -232,10 +233,28 @@ def _reference(ref: Reference | None) -> Reference | None:
     return Reference(_text(ref.type, "/reference/type", 32), _text(str(ref.id), "/reference/id", 64))
 
 
+@dataclass
+class _Prefetch:
+    """What post_many read in one go for all its items, so validating an item costs no query."""
+
+    sites: dict[int, SiteInfo]
+    pendings: dict[int, PendingTransfer]
+    existing_keys: set[str]
+
+
+_PREFETCH: ContextVar[_Prefetch | None] = ContextVar("ledger_prefetch", default=None)
+
+
 def _active_site(db: Session, site_id, pointer: str) -> SiteInfo:
     if isinstance(site_id, bool) or not isinstance(site_id, int) or site_id < 1:
         raise invalid(pointer, "Must be a whole number.", code="int_type")
-    info = site_info(db, site_id, pointer)
+    pre = _PREFETCH.get()
+    if pre is not None:
+        info = pre.sites.get(site_id)
+        if info is None:
+            raise invalid(pointer, "Site {id} does not exist.", code="unknown-site", id=site_id)
+    else:
+        info = site_info(db, site_id, pointer)
     require_active(info, pointer)
     return info
 
@@ -276,6 +295,9 @@ class _Sql:
         self.debit = (update(ACCOUNTS).where(a.id == bindparam("aid"), a.balance_kg + delta >= 0)
                       .values(balance_kg=a.balance_kg + delta).returning(a.balance_kg))
         self.new_entries = insert(ENTRIES)
+        # For batches: executed with many parameter sets (one compiled statement, "insertmanyvalues").
+        self.new_transactions = ins(TRANSACTIONS).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(t.id, t.idempotency_key)
+        self.debit_many = update(ACCOUNTS).where(a.id == bindparam("aid"), a.balance_kg + bindparam("delta") >= 0).values(balance_kg=a.balance_kg + bindparam("delta"))
 
 
 _SQL: dict[str, _Sql] = {}
@@ -366,6 +388,177 @@ def _post_atomic(db: Session, plan: _Plan, fingerprint: str) -> Posting:
     return Posting(tx_id, plan.kind.value, created=True)
 
 
+# ---------------------------------------------------------------- batches
+#
+# post_many() validates every item with the very functions that post one transaction, but while
+# it collects, those functions hand over their plan instead of posting it (_emit). The plans are
+# then written with a handful of set-based statements; if any balance would go negative, the
+# batch is rolled back to its savepoint and posted item by item, so each item gets its own result.
+
+_COLLECTING: ContextVar[list | None] = ContextVar("ledger_collecting", default=None)
+
+
+def _emit(db: Session, plan: _Plan) -> Posting | None:
+    collected = _COLLECTING.get()
+    if collected is not None:
+        collected.append(plan)
+        return None
+    return _post(db, plan)
+
+
+BATCH_FUNCTIONS = {
+    "generation": "record_generation", "pend_transfer": "pend_transfer", "post_transfer": "post_transfer", "void_transfer": "void_transfer",
+    "processing": "record_processing", "disposal": "record_disposal", "export": "record_export",
+}
+MAX_BATCH = 1000
+
+
+class _BatchFallback(Exception):
+    """A balance check failed in the set-based path: redo the batch item by item."""
+
+
+def post_many(db: Session, items: list[tuple[str, dict]]) -> list[Posting | Problem]:
+    """Post up to 1,000 transactions; each item is (kind, keyword arguments of the matching
+    single function), kind one of BATCH_FUNCTIONS. Returns, in order, a Posting or the Problem
+    that refused the item; refused items change nothing, the others are written. Items are
+    independent: a transfer picked up in a batch is settled in a later one. Within a batch,
+    balances are checked on the batch's net movement per account."""
+    if len(items) > MAX_BATCH:
+        raise invalid("/items", "Must have at most {max_length} items.", code="too_long", max_length=MAX_BATCH)
+    results: list[Posting | Problem | None] = [None] * len(items)
+    plans: list[tuple[int, _Plan]] = []
+    args = [kw for _k, kw in items if isinstance(kw, dict)]
+    ints = lambda names: {v for kw in args for n in names if isinstance(v := kw.get(n), int) and not isinstance(v, bool)}  # noqa: E731
+    keys = [k for kw in args if isinstance(k := kw.get("key"), str)]
+    existing = set()
+    for n in range(0, len(keys), 500):
+        existing |= set(db.connection().execute(select(TRANSACTIONS.c.idempotency_key).where(TRANSACTIONS.c.idempotency_key.in_(keys[n:n + 500]))).scalars())
+    pre_token = _PREFETCH.set(_Prefetch(site_infos(db, ints(("site_id", "consignor_site_id", "receiver_site_id"))),
+                                        _pending_many(db, ints(("pending_id",))), existing))
+    token = _COLLECTING.set([])
+    try:
+        for i, (kind, kwargs) in enumerate(items):
+            fn = BATCH_FUNCTIONS.get(kind)
+            if fn is None:
+                results[i] = invalid(f"/items/{i}/kind", "Must be one of: {expected}.", code="enum", expected=", ".join(BATCH_FUNCTIONS))
+                continue
+            collected = _COLLECTING.get()
+            before = len(collected)
+            try:
+                globals()[fn](db, **kwargs)
+            except Problem as exc:
+                results[i] = exc
+                continue
+            except TypeError as exc:  # unknown or missing keyword: a caller's bug, reported per item
+                results[i] = invalid(f"/items/{i}", "This item is not valid: {reason}", code="bad-item", reason=str(exc))
+                continue
+            plans.extend((i, plan) for plan in collected[before:])
+    finally:
+        _COLLECTING.reset(token)
+        _PREFETCH.reset(pre_token)
+    if plans:
+        try:
+            with db.begin_nested():
+                for i, posting in _post_set(db, plans).items():
+                    results[i] = posting
+        except _BatchFallback:
+            for i, plan in plans:
+                try:
+                    results[i] = _post(db, plan)
+                except Problem as exc:
+                    results[i] = exc
+    return results
+
+
+def _post_set(db: Session, plans: list[tuple[int, _Plan]]) -> dict[int, Posting | Problem]:
+    sql, conn = _sql(db), db.connection()
+    now = utcnow()
+    out: dict[int, Posting | Problem] = {}
+    first_by_key: dict[str, tuple[int, str]] = {}
+    rows, todo = [], []
+    for i, plan in plans:
+        fp = _fingerprint(plan)
+        if plan.key in first_by_key:  # the same key twice in one batch: the first one stands
+            todo.append((i, plan, fp, True))
+            continue
+        first_by_key[plan.key] = (i, fp)
+        ref = plan.reference
+        rows.append({
+            "kind": plan.kind.value, "idempotency_key": plan.key, "fingerprint": fp, "site_id": plan.site_id,
+            "counterparty_site_id": plan.counterparty_site_id, "waste_code": plan.waste_code, "mass_kg": plan.mass_kg,
+            "operation": plan.operation, "country": plan.country, "ref_type": ref.type if ref else None, "ref_id": ref.id if ref else None,
+            "effective_at": plan.effective_at, "recorded_at": now, "user_id": plan.user_id, "settles_id": plan.settles_id,
+            "reverses_id": plan.reverses_id, "note": plan.note,
+        })
+        todo.append((i, plan, fp, False))
+    new_ids = dict((k, i) for i, k in conn.execute(sql.new_transactions, rows).all())
+    replays = [plan.key for _i, plan, _fp, _dup in todo if plan.key not in new_ids]
+    existing = {r.idempotency_key: r for r in conn.execute(
+        select(TRANSACTIONS.c.id, TRANSACTIONS.c.kind, TRANSACTIONS.c.fingerprint, TRANSACTIONS.c.idempotency_key)
+        .where(TRANSACTIONS.c.idempotency_key.in_(replays)))} if replays else {}
+    fresh: list[tuple[int, _Plan, int]] = []
+    for i, plan, fp, dup in todo:
+        if plan.key in new_ids and not dup:
+            fresh.append((i, plan, new_ids[plan.key]))
+            continue
+        if dup and plan.key in new_ids:
+            same = first_by_key[plan.key][1] == fp
+            out[i] = Posting(new_ids[plan.key], plan.kind.value, created=False) if same else _key_conflict(plan.key)
+            continue
+        row = existing[plan.key]
+        out[i] = Posting(row.id, row.kind, created=False) if row.fingerprint == fp else _key_conflict(plan.key)
+    if not fresh:
+        return out
+
+    def real(a: _Acct, tx_id: int) -> _Acct:
+        return _Acct(a.kind, a.code, a.site_id, tx_id) if a.pending_id == SELF else a
+
+    accts = {real(leg.account, tx_id).key: real(leg.account, tx_id) for _i, plan, tx_id in fresh for leg in plan.legs}
+    ids = _account_ids_many(db, list(accts.values()))
+    guarded = {ids[k] for k, a in accts.items() if a.kind in GUARDED}
+    audit_items, entry_rows = [], []
+    deltas: dict[int, int] = defaultdict(int)
+    for i, plan, tx_id in fresh:
+        resolved = [(ids[real(leg.account, tx_id).key], leg) for leg in plan.legs]
+        ref = plan.reference
+        audit_items.append(("post", "ledger_transactions", str(tx_id), None, {
+            "kind": plan.kind.value, "key": plan.key, "site_id": plan.site_id, "counterparty_site_id": plan.counterparty_site_id,
+            "reference": [ref.type, ref.id] if ref else None, "effective_at": plan.effective_at.isoformat(),
+            "settles_id": plan.settles_id, "reverses_id": plan.reverses_id, "entries": [[aid, leg.amount, leg.line] for aid, leg in resolved],
+        }))
+        for aid, leg in resolved:
+            entry_rows.append({"transaction_id": tx_id, "account_id": aid, "amount_kg": leg.amount, "line": leg.line, "effective_at": plan.effective_at})
+            if aid in guarded:
+                deltas[aid] += leg.amount
+        out[i] = Posting(tx_id, plan.kind.value, created=True)
+    audit.append(db, audit_items)  # the audit head first, as in _post_atomic
+    changes = [{"aid": aid, "delta": d} for aid, d in sorted(deltas.items()) if d]  # in id order: no lock-order cycles
+    if changes and conn.execute(sql.debit_many, changes).rowcount != len(changes):
+        raise _BatchFallback  # some balance would go negative
+    conn.execute(sql.new_entries, entry_rows)
+    return out
+
+
+def _key_conflict(key: str) -> Problem:
+    return conflict("/idempotency_key", "The idempotency key {key} was already used for a different request.", code="idempotency-conflict", key=key)
+
+
+def _account_ids_many(db: Session, accts: list[_Acct]) -> dict[str, int]:
+    conn = db.connection()
+    keys = [a.key for a in accts]
+    found: dict[str, int] = {}
+    for n in range(0, len(keys), 500):
+        found.update(conn.execute(_sql(db).accounts_by_key, {"keys": keys[n:n + 500]}).all())
+    missing = [a for a in accts if a.key not in found]
+    if missing:
+        now = utcnow()
+        conn.execute(_sql(db).new_account, [{"key": a.key, "kind": a.kind.value, "site_id": a.site_id, "waste_code": a.code, "pending_id": a.pending_id,
+                                             "balance_kg": 0 if a.kind in GUARDED else None, "created_at": now} for a in missing])
+        for n in range(0, len(missing), 500):
+            found.update(conn.execute(_sql(db).accounts_by_key, {"keys": [a.key for a in missing[n:n + 500]]}).all())
+    return found
+
+
 def _apply_balances(db: Session, resolved: list[tuple[int, _Leg]], guarded: set[int]) -> None:
     sql, conn = _sql(db), db.connection()
     deltas: dict[int, int] = defaultdict(int)
@@ -411,7 +604,7 @@ def record_generation(db: Session, *, key: str, site_id: int, waste_code: str, m
     code = _code(waste_code, "/waste_code")
     m = _mass(mass_kg, "/mass_kg")
     at = _when(effective_at)
-    return _post(db, _Plan(
+    return _emit(db, _Plan(
         Kind.GENERATION, key, {"site_id": site.id, "waste_code": code, "mass_kg": m, "at": _iso(effective_at)},
         [_Leg(_Acct(AccountKind.GENERATION, code), -m, "generated"), _Leg(_site(site, code), m, "generated")],
         m, at, site_id=site.id, waste_code=code, reference=_reference(reference), note=note, user_id=user_id,
@@ -430,7 +623,7 @@ def pend_transfer(db: Session, *, key: str, consignor_site_id: int, receiver_sit
     code = _code(waste_code, "/waste_code")
     m = _mass(mass_kg, "/mass_kg")
     at = _when(effective_at)
-    return _post(db, _Plan(
+    return _emit(db, _Plan(
         Kind.TRANSFER_PENDING, key, {"consignor": consignor.id, "receiver": receiver.id, "waste_code": code, "mass_kg": m, "at": _iso(effective_at)},
         [_Leg(_site(consignor, code), -m, "pickup", "/mass_kg"), _Leg(_Acct(AccountKind.TRANSIT, code, pending_id=SELF), m, "pickup")],
         m, at, site_id=consignor.id, counterparty_site_id=receiver.id, waste_code=code, reference=_reference(reference), note=note, user_id=user_id,
@@ -451,17 +644,21 @@ class PendingTransfer:
 
 
 _T, _A, _R = LedgerTransaction.__table__.c, LedgerAccount.__table__.c, LedgerTransaction.__table__.alias("r").c
-_PENDING = (
+_PENDING_BASE = (
     select(_T.id, _T.kind, _T.site_id, _T.counterparty_site_id, _T.waste_code, _T.mass_kg, _T.effective_at, _A.balance_kg,
            exists().where(_R.reverses_id == _T.id).label("reversed"))
     .select_from(LedgerTransaction.__table__.outerjoin(LedgerAccount.__table__, _A.pending_id == _T.id))
-    .where(_T.id == bindparam("id"))
 )
+_PENDING = _PENDING_BASE.where(_T.id == bindparam("id"))
+_PENDING_MANY = _PENDING_BASE.where(_T.id.in_(bindparam("ids", expanding=True)), _T.kind == Kind.TRANSFER_PENDING.value)
 _SETTLEMENTS = select(_T.id).where(_T.settles_id == bindparam("id")).order_by(_T.id)
 
 
 def pending_transfer(db: Session, pending_id: int, pointer: str | None = None) -> PendingTransfer:
     """The state of a pick-up: how much is still in transit, and how it was settled."""
+    pre = _PREFETCH.get()
+    if pre is not None and pending_id in pre.pendings:
+        return pre.pendings[pending_id]
     conn = db.connection()
     row = conn.execute(_PENDING, {"id": pending_id}).one_or_none() if isinstance(pending_id, int) and not isinstance(pending_id, bool) else None
     if row is None or row.kind != Kind.TRANSFER_PENDING:
@@ -474,6 +671,23 @@ def pending_transfer(db: Session, pending_id: int, pointer: str | None = None) -
                            bool(row.reversed), settlements)
 
 
+def _pending_many(db: Session, ids: set[int]) -> dict[int, PendingTransfer]:
+    if not ids:
+        return {}
+    conn = db.connection()
+    out = {}
+    ids = list(ids)
+    for n in range(0, len(ids), 500):
+        chunk = ids[n:n + 500]
+        settled: dict[int, list[int]] = defaultdict(list)
+        for tx_id, settles in conn.execute(select(_T.id, _T.settles_id).where(_T.settles_id.in_(chunk)).order_by(_T.id)):
+            settled[settles].append(tx_id)
+        for row in conn.execute(_PENDING_MANY, {"ids": chunk}):
+            out[row.id] = PendingTransfer(row.id, row.site_id, row.counterparty_site_id, row.waste_code, row.mass_kg, row.balance_kg or 0,
+                                          row.effective_at, bool(row.reversed), settled.get(row.id, []))
+    return out
+
+
 def _settle(db: Session, kind: Kind, key: str, pending_id: int, accepted: int, refused: int, effective_at, reference, note, user_id) -> Posting:
     key = _key(key)
     p = pending_transfer(db, pending_id, "/pending_id")
@@ -482,7 +696,11 @@ def _settle(db: Session, kind: Kind, key: str, pending_id: int, accepted: int, r
     at = _when(effective_at, not_before=p.effective_at)
     request = {"pending": pending_id, "accepted": accepted, "refused": refused, "at": _iso(effective_at)}
     # The idempotent replay of a settlement finds the transit account empty: answer it first.
-    replay = db.execute(select(LedgerTransaction.id, LedgerTransaction.kind).where(LedgerTransaction.idempotency_key == key)).one_or_none()
+    pre = _PREFETCH.get()
+    if pre is not None:
+        replay = key in pre.existing_keys
+    else:
+        replay = db.execute(select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == key)).first() is not None
     open_kg = p.open_kg or (p.mass_kg if replay else 0)
     if open_kg == 0:
         raise conflict("/pending_id", "The transfer has already been settled (accepted or refused); reverse that first.", code="transfer-settled")
@@ -498,7 +716,7 @@ def _settle(db: Session, kind: Kind, key: str, pending_id: int, accepted: int, r
         legs.append(_Leg(_Acct(AccountKind.LOSS, code), open_kg - received, "shortfall"))
     elif received > open_kg:  # the consignor's estimate was low: the difference also leaves it now
         legs.append(_Leg(consignor, open_kg - received, "excess", "/accepted_kg"))
-    return _post(db, _Plan(
+    return _emit(db, _Plan(
         kind, key, request, legs, accepted if kind is Kind.TRANSFER_POSTED else refused, at,
         site_id=p.receiver_site_id if kind is Kind.TRANSFER_POSTED else p.consignor_site_id,
         counterparty_site_id=p.consignor_site_id if kind is Kind.TRANSFER_POSTED else p.receiver_site_id,
@@ -596,7 +814,7 @@ def record_processing(db: Session, *, key: str, site_id: int, inputs: list[Mass]
             legs.append(_Leg(_Acct(AccountKind.LOSS, code), share, "loss"))
     request = {"site_id": site.id, "inputs": sorted(ins.items()), "outputs": sorted([o.kind, o.code.strip(), o.mass_kg] for o in outputs),
                "residues": sorted([r.waste_code.strip(), r.mass_kg] for r in residues), "loss": loss, "operation": op, "at": _iso(effective_at)}
-    return _post(db, _Plan(
+    return _emit(db, _Plan(
         Kind.PROCESSING, key, request, legs, total_in, _when(effective_at), site_id=site.id,
         waste_code=next(iter(ins)) if len(ins) == 1 else None, operation=op, reference=_reference(reference), note=note, user_id=user_id,
     ))
@@ -622,7 +840,7 @@ def record_disposal(db: Session, *, key: str, site_id: int, waste_code: str, mas
     code = _code(waste_code, "/waste_code")
     m = _mass(mass_kg, "/mass_kg")
     op = _operation(operation, "/operation", ("D",))
-    return _post(db, _Plan(
+    return _emit(db, _Plan(
         Kind.DISPOSAL, key, {"site_id": site.id, "waste_code": code, "mass_kg": m, "operation": op, "at": _iso(effective_at)},
         [_Leg(_site(site, code), -m, "disposed", "/mass_kg"), _Leg(_Acct(AccountKind.DISPOSAL, code), m, "disposed")],
         m, _when(effective_at), site_id=site.id, waste_code=code, operation=op, reference=_reference(reference), note=note, user_id=user_id,
@@ -639,7 +857,7 @@ def record_export(db: Session, *, key: str, site_id: int, waste_code: str, mass_
     c = _text(country, "/country", 2).upper()
     if len(c) != 2 or not c.isascii() or not c.isalpha() or c == "KZ":
         raise invalid("/country", "The country must be a two-letter ISO code other than KZ.", code="bad-country")
-    return _post(db, _Plan(
+    return _emit(db, _Plan(
         Kind.EXPORT, key, {"site_id": site.id, "waste_code": code, "mass_kg": m, "country": c, "at": _iso(effective_at)},
         [_Leg(_site(site, code), -m, "exported", "/mass_kg"), _Leg(_Acct(AccountKind.EXPORT, code), m, "exported")],
         m, _when(effective_at), site_id=site.id, waste_code=code, country=c, reference=_reference(reference), note=note, user_id=user_id,
@@ -662,7 +880,7 @@ def reverse(db: Session, *, key: str, transaction_id: int, reason: str, effectiv
         raise conflict(None, "Transaction {id} has already been reversed.", code="already-reversed", id=transaction_id)
     entries = db.execute(select(LedgerEntry.account_id, LedgerEntry.amount_kg, LedgerEntry.line).where(LedgerEntry.transaction_id == transaction_id).order_by(LedgerEntry.id)).all()
     ref = Reference(original.ref_type, original.ref_id) if original.ref_type else None
-    return _post(db, _Plan(
+    return _emit(db, _Plan(
         Kind.REVERSAL, key, {"reverses": transaction_id, "reason": reason, "at": _iso(effective_at)},
         [_Leg(e.account_id, -e.amount_kg, e.line) for e in entries], original.mass_kg,
         _when(effective_at, not_before=original.effective_at), site_id=original.site_id, counterparty_site_id=original.counterparty_site_id,
