@@ -196,3 +196,20 @@ def test_verify_endpoint(client, db, world):
     r = client.get("/api/v1/ledger/verify", headers=bearer(db, make_user(db, make_org(db), "authority")))
     assert r.status_code == 200 and r.json()["ok"] is True and r.json()["transactions"] == 1
     assert client.get("/api/v1/ledger/verify", headers=bearer(db, make_user(db, world.gen_org, "org_admin"))).status_code == 403
+
+
+def test_an_offline_client_computes_the_payload_itself(db, world, api_client):
+    """Without asking the server: RFC 8785 of the envelope around the event (nulls included)."""
+    import base64
+    import hashlib
+
+    import rfc8785
+
+    c = api_client(world.gen_org, kind="ed25519")
+    event = {"idempotency_key": "offline-1", "site_id": world.gen_site.id, "effective_at": None, "reference": None, "note": None,
+             "waste_code": MSW, "mass_kg": 640}
+    payload = rfc8785.dumps({"action": "ledger.generation", "document": event, "document_id": "offline-1", "document_type": "ledger_event"})
+    signature = {"sha256": hashlib.sha256(payload).hexdigest(), "signature": base64.b64encode(c.key.sign(payload)).decode()}
+    r = c.http.post("/api/v1/ledger/generation", json={**event, "signature": signature}, headers=c.headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["signatures"][0]["version_hash"] == signature["sha256"] and r.json()["signatures"][0]["algorithm"] == "ed25519"

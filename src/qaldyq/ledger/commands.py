@@ -11,7 +11,13 @@ from rich.table import Table
 
 from qaldyq.core.commands import console, database, err
 
-ledger_app = typer.Typer(help="The waste ledger.", no_args_is_help=True)
+def _models() -> None:
+    from qaldyq.domains import import_all_models
+
+    import_all_models()
+
+
+ledger_app = typer.Typer(help="The waste ledger.", no_args_is_help=True, callback=_models)
 
 
 @ledger_app.command("verify")

@@ -11,7 +11,15 @@ from rich.table import Table
 
 from qaldyq.core.commands import cli_session, console, database, err
 
-pki_app = typer.Typer(help="Certification authorities and signatures.", no_args_is_help=True)
+def _models() -> None:
+    """The CLI may run before anything imported the other domains' tables (the User mapper
+    refers to Organization)."""
+    from qaldyq.domains import import_all_models
+
+    import_all_models()
+
+
+pki_app = typer.Typer(help="Certification authorities and signatures.", no_args_is_help=True, callback=_models)
 trust_app = typer.Typer(help="The trusted certification authorities.", no_args_is_help=True)
 pki_app.add_typer(trust_app, name="trust")
 
