@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from qaldyq.ledger import service as L
 from qaldyq.signing import service as signing
-from tests.factories import bearer, make_org, make_site, make_user
+from tests.factories import bearer, make_org, make_user
 
 MSW = "20 03 01"
 

@@ -146,3 +146,10 @@ def test_chain_is_first_in_first_out_and_skips_reversed(db, world):
     assert [(n.transaction.id, n.kg_rounded) for n in back.sources] == [(a.transaction_id, 100), (b.transaction_id, 50)]
     fwd = chain.chain_of_custody(db, b.transaction_id)
     assert [(n.transaction.id if n.transaction else n.end, n.kg_rounded) for n in fwd.destinations] == [(out.transaction_id, 50), ("held", 50)]
+
+
+def test_chain_of_an_open_transfer_ends_in_transit(db, world):
+    L.record_generation(db, key="g", site_id=world.gen_site.id, waste_code=MSW, mass_kg=300)
+    p = L.pend_transfer(db, key="p", consignor_site_id=world.gen_site.id, receiver_site_id=world.lf_site.id, waste_code=MSW, mass_kg=300)
+    c = chain.chain_of_custody(db, p.transaction_id)
+    assert [(n.end, n.kg_rounded) for n in c.destinations] == [("transit", 300)]

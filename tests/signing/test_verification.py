@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from qaldyq.core.errors import Problem
 from qaldyq.signing import crypto, service
-from qaldyq.signing.models import HeldKey, StoredSignature
+from qaldyq.signing.models import HeldKey
 from tests.factories import make_org, make_user
-from tests.signing.pki import make_ca, now, pem, sha256, sign_b64
+from tests.signing.pki import now, pem, sha256, sign_b64
 
 DOC = {"number": "TD-2026-000001", "waste_code": "20 03 01", "mass_kg": 1250, "version": 3, "note": "Қоқыс / мусор"}
 

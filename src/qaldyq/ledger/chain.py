@@ -49,7 +49,7 @@ class ChainNode:
     kg: float
     waste_code: str | None
     transaction: TxSummary | None = None
-    end: str | None = None  # origin, disposal, export, product, loss, held (still at a site or in transit), unattributed
+    end: str | None = None  # origin, disposal, export, product, loss, held (still at a site), transit, unattributed
     end_detail: str | None = None  # product name, site name...
     children: list[ChainNode] = field(default_factory=list)
 
@@ -221,7 +221,8 @@ class _Walker:
             held_kg = held * share / c.amount
             if held_kg >= MIN_KG and self._spend():
                 where = site_infos(self.db, [c.site_id]).get(c.site_id) if c.site_id else None
-                nodes.append(ChainNode(held_kg, c.code, end="held", end_detail=where.name if where else None))
+                end = "transit" if c.account_kind == AccountKind.TRANSIT else "held"
+                nodes.append(ChainNode(held_kg, c.code, end=end, end_detail=where.name if where else None))
         return nodes
 
     def backward(self, tx_id: int, kg: float, depth: int) -> list[ChainNode]:

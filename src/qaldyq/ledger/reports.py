@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from qaldyq.core.errors import invalid_param
 from qaldyq.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
-from qaldyq.ledger.service import AccountKind, Kind
+from qaldyq.ledger.service import AccountKind
 from qaldyq.ledger.sites import site_infos
 
 LOCAL = ZoneInfo("Asia/Almaty")
@@ -223,10 +223,6 @@ def kg_to_t(kg: int) -> str:
     sign = "-" if kg < 0 else ""
     kg = abs(kg)
     return f"{sign}{kg // 1000:,}.{kg % 1000:03d}".replace(",", "\u202f")
-
-
-def transaction_kinds() -> list[str]:
-    return [k.value for k in Kind]
 
 
 # ---------------------------------------------------------------- one transaction

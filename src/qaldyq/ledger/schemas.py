@@ -215,7 +215,7 @@ class ChainNodeOut(BaseModel):
     kg: int
     waste_code: str | None
     transaction: ChainTxOut | None
-    end: str | None = Field(description="origin, disposal, export, product, loss, held, unattributed; null for a transaction")
+    end: str | None = Field(description="origin, disposal, export, product, loss, held (at a site), transit, unattributed; null for a transaction")
     end_detail: str | None
     children: list[ChainNodeOut]
 

@@ -178,7 +178,7 @@ class _Plan:
 # ---------------------------------------------------------------- input checks
 
 
-def _text(value, pointer: str, max_len: int, what: str = "text") -> str:
+def _text(value, pointer: str, max_len: int) -> str:
     if not isinstance(value, str):
         raise invalid(pointer, "Must be text.", code="string_type")
     value = unicodedata.normalize("NFC", value.strip())
@@ -592,7 +592,7 @@ def _refuse_insufficient(db: Session, account_id: int, needed: int, leg: _Leg | 
 # ---------------------------------------------------------------- kinds
 
 
-def _site(info: SiteInfo, code: str, pointer: str | None = None) -> _Acct:
+def _site(info: SiteInfo, code: str) -> _Acct:
     return _Acct(AccountKind.SITE, code, site_id=info.id)
 
 
