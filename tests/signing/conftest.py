@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import pytest
+
+from qaldyq.signing import service
+from tests.signing.pki import make_ca
+
+
+@pytest.fixture
+def root_ca(db):
+    """A CA generated for the test and added to the trust store."""
+    ca = make_ca("Test Root CA")
+    service.trust_add(db, ca.pem, "test root")
+    db.flush()
+    return ca
+
+
+@pytest.fixture
+def fresh_url(backend, databases, _engines):
+    """As the shared fixture, but first closes the pooled connections earlier tests of this worker
+    left open to the template database (PostgreSQL cannot copy a template in use)."""
+    if backend in _engines:
+        _engines[backend].dispose()
+    return databases.fresh(backend)
