@@ -68,12 +68,3 @@ def api_client(client, db, ca):
 
     return make
 
-
-@pytest.fixture
-def fresh_url(backend, databases, _engines):
-    """As the shared fixture, but first closes the pooled connections that earlier tests of this
-    worker left open to the template database: PostgreSQL refuses CREATE DATABASE ... TEMPLATE
-    while anyone is connected to the template (a core fixture issue, reported)."""
-    if backend in _engines:
-        _engines[backend].dispose()
-    return databases.fresh(backend)

@@ -14,11 +14,3 @@ def root_ca(db):
     db.flush()
     return ca
 
-
-@pytest.fixture
-def fresh_url(backend, databases, _engines):
-    """As the shared fixture, but first closes the pooled connections earlier tests of this worker
-    left open to the template database (PostgreSQL cannot copy a template in use)."""
-    if backend in _engines:
-        _engines[backend].dispose()
-    return databases.fresh(backend)
