@@ -163,3 +163,42 @@ class TransferOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     allowed_actions: list[str] = Field(default_factory=list)
+
+
+class TransferPage(BaseModel):
+    total: int
+    items: list[TransferOut]
+
+
+class WorkflowOut(BaseModel):
+    transitions: list[dict]
+    fields: list[dict]
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    version: int
+    action: str
+    sha256: str
+    created_at: datetime
+    snapshot: dict
+
+
+class SignatureCheckOut(BaseModel):
+    action: str
+    signed_at: datetime
+    algorithm: str
+    valid: bool
+    chain_trusted: bool
+
+
+class VerificationOut(BaseModel):
+    number: str
+    state: str
+    version: int
+    waste_code: str
+    declared_mass_kg: int
+    accepted_kg: int | None
+    signatures: list[SignatureCheckOut]
+    intact: bool
+    problems: list[str]

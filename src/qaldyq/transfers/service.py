@@ -588,7 +588,7 @@ def verify_document(db: Session, number: str) -> dict:
     sigs = []
     for stored in signing.signatures_for(db, DOCUMENT_TYPE, doc.number):
         check = signing.check_stored(db, stored)
-        sigs.append({"action": stored.action, "signed_at": stored.signed_at, "signer": check.signer, "algorithm": stored.algorithm,
+        sigs.append({"action": stored.action, "signed_at": stored.signed_at, "algorithm": stored.algorithm,
                      "valid": check.ok, "chain_trusted": check.chain_trusted})
         problems += [f"signature {stored.action}: {p}" for p in check.problems]
     return {"number": doc.number, "state": doc.state, "version": doc.version, "waste_code": doc.waste_code,
