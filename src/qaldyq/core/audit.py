@@ -78,8 +78,10 @@ def _snapshot(obj, *, before: bool) -> dict[str, Any]:
 
 
 def _entity_id(obj) -> str:
-    ident = inspect(obj).identity
-    if ident is None:
+    # New rows get their identity key only after the flush hooks; their primary key is set already.
+    state = inspect(obj)
+    ident = state.identity or state.mapper.primary_key_from_instance(obj)
+    if not ident or all(i is None for i in ident):
         return "?"
     return "/".join(str(i) for i in ident)
 

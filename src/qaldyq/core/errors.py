@@ -98,7 +98,7 @@ def unauthorized() -> Problem:
 
 def field_error(msgid: str, **params) -> PydanticCustomError:
     """Raise from Pydantic validators so the message is translated like any other."""
-    return PydanticCustomError("qaldyq", msgid, params)
+    return PydanticCustomError("qaldyq", msgid, {**params, "__msgid__": msgid})  # Pydantic formats msg; keep the id
 
 
 # Pydantic's error types, worded for people; {placeholders} come from the error's ctx.

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qaldyq.core.database import Base, UTCDateTime, utcnow
+from qaldyq.registry.normalize import search_text
 
 
 class Region(Base):
@@ -40,13 +41,14 @@ class Organization(Base):
     hazardous_license: Mapped[str | None] = mapped_column(String(60))  # permit to handle hazardous waste
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    search_key: Mapped[str] = mapped_column(Text, default="")  # case-folded BIN and names, kept by the hooks at the end
 
     roles: Mapped[list[OrganizationRole]] = relationship(cascade="all, delete-orphan", lazy="selectin", order_by="OrganizationRole.role")
     region: Mapped[Region] = relationship(lazy="joined")
 
     @property
     def role_names(self) -> list[str]:
-        return [r.role for r in self.roles]
+        return sorted(r.role for r in self.roles)
 
 
 class OrganizationRole(Base):
@@ -82,6 +84,7 @@ class Site(Base):
     loss_tolerance_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("5.00"))
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    search_key: Mapped[str] = mapped_column(Text, default="")
 
     organization: Mapped[Organization] = relationship(lazy="joined")
     region: Mapped[Region] = relationship(lazy="joined")
@@ -126,7 +129,10 @@ class VerificationCertificate(Base):
     """Metrological verification of a weighing instrument (Order 690 asks for number and dates)."""
 
     __tablename__ = "verification_certificates"
-    __table_args__ = (CheckConstraint("valid_to >= valid_from", name="dates_in_order"),)
+    __table_args__ = (
+        CheckConstraint("valid_to >= valid_from", name="dates_in_order"),
+        UniqueConstraint("instrument_id", "number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instrument_id: Mapped[int] = mapped_column(ForeignKey("weighing_instruments.id", ondelete="CASCADE"), index=True)
@@ -135,3 +141,17 @@ class VerificationCertificate(Base):
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# Search keys are computed in Python (case folding that knows Kazakh and Russian letters) whenever
+# a row is written, however it is written (services, demo, test builders).
+@event.listens_for(Organization, "before_insert")
+@event.listens_for(Organization, "before_update")
+def _org_search_key(mapper, connection, org: Organization) -> None:
+    org.search_key = search_text(org.bin, org.name_kk, org.name_ru)
+
+
+@event.listens_for(Site, "before_insert")
+@event.listens_for(Site, "before_update")
+def _site_search_key(mapper, connection, site: Site) -> None:
+    site.search_key = search_text(site.name, site.settlement, site.address)
