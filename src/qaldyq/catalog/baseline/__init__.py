@@ -1,0 +1,1 @@
+"""Reference data shipped with the code, in the import format; loaded by migration 0002."""
