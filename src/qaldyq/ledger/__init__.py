@@ -1,0 +1,1 @@
+"""The mass ledger: accounts, balanced transactions, immutable entries, views."""

@@ -1,0 +1,1 @@
+"""X.509 signatures over canonical JSON: trust store, certificates, verification, held keys."""
