@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import hashlib
+
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy.orm import Session
+
+from qaldyq.core.auth import Principal, get_db, require
+from qaldyq.transfers import schemas as s
+from qaldyq.transfers import service
+from qaldyq.transfers.workflow import FIELD_RULES, TRANSITIONS
+
+router = APIRouter(prefix="/transfers", tags=["transfers"])
+NUMBER = Path(pattern=r"^TD-\d{4}-\d{6,}$", max_length=20)
+
+
+def out(principal: Principal, doc) -> s.TransferOut:
+    result = s.TransferOut.model_validate(doc)
+    result.allowed_actions = service.allowed_actions(principal, doc)
+    return result
+
+
+@router.get("", response_model=s.TransferPage)
+def list_transfers(principal: Principal = Depends(require(service.READ)), db: Session = Depends(get_db),
+                   state: str | None = Query(default=None, max_length=24), waiting: bool = False, q: str | None = Query(default=None, max_length=100),
+                   waste_code: str | None = Query(default=None, max_length=16), limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0)):
+    """Documents the caller may see; `waiting=true`: those waiting for the caller's organization."""
+    total, rows = service.list_documents(db, principal, state=state, waiting=waiting, q=q, waste_code=waste_code, limit=limit, offset=offset)
+    return s.TransferPage(total=total, items=[out(principal, d) for d in rows])
+
+
+@router.post("", response_model=s.TransferOut, status_code=201)
+def create(body: s.TransferIn, principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    doc = service.create_document(db, principal, body)
+    db.commit()
+    return out(principal, doc)
+
+
+@router.get("/workflow", response_model=s.WorkflowOut)
+def workflow(principal: Principal = Depends(require(service.READ))):
+    """The lifecycle table and the per-field sealed/required table."""
+    return s.WorkflowOut(
+        transitions=[{"state": t.state.value, "action": t.action.value, "party": t.party.value, "guard": t.guard, "signed": t.signed} for t in TRANSITIONS],
+        fields=[{"field": r.field, "required_from": r.required_from.value if r.required_from else None, "sealed_from": r.sealed_from.value} for r in FIELD_RULES],
+    )
+
+
+@router.get("/{number}", response_model=s.TransferOut)
+def detail(number: str = NUMBER, principal: Principal = Depends(require(service.READ)), db: Session = Depends(get_db)):
+    return out(principal, service.get_document(db, principal, number))
+
+
+@router.patch("/{number}", response_model=s.TransferOut)
+def edit(body: s.TransferEdit, number: str = NUMBER, principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    doc = service.edit_document(db, principal, number, body)
+    db.commit()
+    return out(principal, doc)
+
+
+@router.put("/{number}/vehicle", response_model=s.TransferOut)
+def set_vehicle(body: s.LegVehicle, number: str = NUMBER, principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    """The carrier of the next leg names its vehicle (then signs `sign_carrier`)."""
+    doc = service.set_leg_vehicle(db, principal, number, body.vehicle_id, body.expected_version)
+    db.commit()
+    return out(principal, doc)
+
+
+@router.put("/{number}/weighing", response_model=s.TransferOut)
+def weighing(body: s.WeighingIn, number: str = NUMBER, principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    """The receiver records gross and tare on one of its verified instruments (then signs `receive`)."""
+    doc = service.record_weighing(db, principal, number, body)
+    db.commit()
+    return out(principal, doc)
+
+
+@router.put("/{number}/acceptance", response_model=s.TransferOut)
+def acceptance(body: s.AcceptanceIn, number: str = NUMBER, principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    """Accepted and refused mass with the reason (then signs `accept`)."""
+    doc = service.record_acceptance(db, principal, number, body)
+    db.commit()
+    return out(principal, doc)
+
+
+@router.put("/{number}/operation", response_model=s.TransferOut)
+def operation(body: s.ProcessingIn, number: str = NUMBER, principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    doc = service.record_processing(db, principal, number, body)
+    db.commit()
+    return out(principal, doc)
+
+
+@router.post("/{number}/cancel", response_model=s.TransferOut)
+def cancel(body: s.CancelIn, number: str = NUMBER, principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    doc = service.cancel(db, principal, number, body.reason, body.expected_version)
+    db.commit()
+    return out(principal, doc)
+
+
+@router.get("/{number}/signing-request", response_model=s.SigningRequest)
+def signing_request(number: str = NUMBER, action: str = Query(max_length=24), principal: Principal = Depends(require(service.WRITE)),
+                    db: Session = Depends(get_db)):
+    """The canonical JSON to sign for `action` over the document's current version."""
+    payload, version, act = service.signing_request(db, principal, number, action)
+    return s.SigningRequest(payload=payload.decode(), sha256=hashlib.sha256(payload).hexdigest(), version=version, action=act.value)
+
+
+@router.post("/{number}/signatures", response_model=s.TransferOut)
+def sign(body: s.SignatureIn, number: str = NUMBER, principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    """A signature over the signing request's payload, by the key of the caller's registered
+    certificate, moves the document on; a stale version, the wrong party, a bad signature or an
+    untrusted or expired certificate is refused and changes nothing."""
+    doc = service.apply_signature(db, principal, number, body.action, body.sha256, body.signature)
+    db.commit()
+    return out(principal, doc)
+
+
+@router.get("/{number}/versions", response_model=list[s.VersionOut])
+def versions(number: str = NUMBER, principal: Principal = Depends(require(service.READ)), db: Session = Depends(get_db)):
+    return service.versions(db, service.get_document(db, principal, number))
+
+
+@router.get("/{number}/verification", response_model=s.VerificationOut, openapi_extra={"x-qaldyq-public": True})
+def verification(number: str = NUMBER, db: Session = Depends(get_db)):
+    """Public: is the document intact and are its signatures valid? No personal data."""
+    return service.verify_document(db, number)

@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from qaldyq.core.errors import field_error
+from qaldyq.core.schemas import Strict
+
+# R1–R13 recovery and D1–D15 disposal operations (Basel Convention Annex IV, as used by the
+# Environmental Code's classification of waste operations).
+OPERATIONS = tuple(f"R{i}" for i in range(1, 14)) + tuple(f"D{i}" for i in range(1, 16))
+PHYSICAL_FORMS = ("solid", "liquid", "sludge", "paste", "powder", "gas_in_container", "mixed")
+HAZARD_PROPERTIES = tuple(f"HP{i}" for i in range(1, 16))
+CONTAINER_TYPES = ("bulk", "bag", "big_bag", "drum", "container", "tank", "box", "pallet", "other")
+MAX_MASS_KG = 60_000  # one road movement; a heavier declared mass is a typo or fraud
+Operation = Literal[OPERATIONS]  # type: ignore[valid-type]
+
+
+class Container(Strict):
+    type: Literal[CONTAINER_TYPES]  # type: ignore[valid-type]
+    count: int = Field(ge=1, le=10_000)
+
+
+class LegIn(Strict):
+    carrier_org_id: int = Field(ge=1)
+    vehicle_id: int | None = Field(default=None, ge=1)
+
+
+class TransferIn(Strict):
+    consignor_site_id: int = Field(ge=1)
+    receiver_site_id: int = Field(ge=1)
+    legs: list[LegIn] = Field(min_length=1, max_length=5)
+    waste_code: str = Field(min_length=2, max_length=16)
+    description: str = Field(min_length=1, max_length=500)
+    physical_form: Literal[PHYSICAL_FORMS]  # type: ignore[valid-type]
+    hazard_properties: list[Literal[HAZARD_PROPERTIES]] = Field(default_factory=list, max_length=15)  # type: ignore[valid-type]
+    containers: list[Container] = Field(min_length=1, max_length=20)
+    declared_mass_kg: int = Field(gt=0, le=MAX_MASS_KG)
+    mass_basis: Literal["weighed", "estimated"]
+    planned_operation: Operation
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=100)
+
+    @model_validator(mode="after")
+    def _different_sites(self):
+        if self.consignor_site_id == self.receiver_site_id:
+            raise field_error("The receiver must be another site than the consignor.")
+        return self
+
+
+class TransferEdit(Strict):
+    """Changes to a draft (or to the fields whose turn it is); sealed fields are refused."""
+
+    receiver_site_id: int | None = Field(default=None, ge=1)
+    legs: list[LegIn] | None = Field(default=None, min_length=1, max_length=5)
+    waste_code: str | None = Field(default=None, min_length=2, max_length=16)
+    description: str | None = Field(default=None, min_length=1, max_length=500)
+    physical_form: Literal[PHYSICAL_FORMS] | None = None  # type: ignore[valid-type]
+    hazard_properties: list[Literal[HAZARD_PROPERTIES]] | None = None  # type: ignore[valid-type]
+    containers: list[Container] | None = Field(default=None, min_length=1, max_length=20)
+    declared_mass_kg: int | None = Field(default=None, gt=0, le=MAX_MASS_KG)
+    mass_basis: Literal["weighed", "estimated"] | None = None
+    planned_operation: Operation | None = None
+    expected_version: int = Field(ge=1, description="the version the change is based on (optimistic locking)")
+
+
+class LegVehicle(Strict):
+    vehicle_id: int = Field(ge=1)
+    expected_version: int = Field(ge=1)
+
+
+class WeighingIn(Strict):
+    instrument_id: int = Field(ge=1)
+    gross_kg: int = Field(gt=0, le=200_000)
+    tare_kg: int = Field(ge=0, le=200_000)
+    weighed_at: datetime
+    expected_version: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _net_positive(self):
+        if self.tare_kg >= self.gross_kg:
+            raise field_error("The tare must be less than the gross mass.")
+        return self
+
+
+class AcceptanceIn(Strict):
+    accepted_kg: int = Field(ge=0, le=200_000)
+    refused_kg: int = Field(ge=0, le=200_000)
+    refusal_reason: str | None = Field(default=None, max_length=1000)
+    expected_version: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _reason_for_refusal(self):
+        if self.refused_kg > 0 and not (self.refusal_reason or "").strip():
+            raise field_error("A reason is required when mass is refused.")
+        return self
+
+
+class ProcessingIn(Strict):
+    operation_done: Operation
+    expected_version: int = Field(ge=1)
+
+
+class CancelIn(Strict):
+    reason: str = Field(min_length=3, max_length=1000)
+    expected_version: int = Field(ge=1)
+
+
+class SignatureIn(Strict):
+    action: Literal["sign_consignor", "sign_carrier", "receive", "accept", "process"]
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    signature: str = Field(min_length=16, max_length=4096, description="base64 signature over the payload bytes")
+
+
+class SigningRequest(BaseModel):
+    payload: str
+    sha256: str
+    version: int
+    action: str
+
+
+class LegOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    seq: int
+    carrier_org_id: int
+    vehicle_id: int | None
+    taken_over_at: datetime | None
+
+
+class TransferOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    number: str
+    state: str
+    version: int
+    consignor_org_id: int
+    consignor_site_id: int
+    receiver_org_id: int
+    receiver_site_id: int
+    legs: list[LegOut]
+    waste_code: str
+    hazardous: bool
+    description: str
+    physical_form: str
+    hazard_properties: list[str]
+    containers: list[dict]
+    declared_mass_kg: int
+    mass_basis: str
+    planned_operation: str
+    picked_up_at: datetime | None
+    instrument_id: int | None
+    gross_kg: int | None
+    tare_kg: int | None
+    net_kg: int | None
+    received_at: datetime | None
+    accepted_kg: int | None
+    refused_kg: int | None
+    refusal_reason: str | None
+    accepted_at: datetime | None
+    operation_done: str | None
+    processed_at: datetime | None
+    warnings: list[dict]
+    created_at: datetime
+    updated_at: datetime
+    allowed_actions: list[str] = Field(default_factory=list)
+
+
+class TransferPage(BaseModel):
+    total: int
+    items: list[TransferOut]
+
+
+class WorkflowOut(BaseModel):
+    transitions: list[dict]
+    fields: list[dict]
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    version: int
+    action: str
+    sha256: str
+    created_at: datetime
+    snapshot: dict
+
+
+class SignatureCheckOut(BaseModel):
+    action: str
+    signed_at: datetime
+    algorithm: str
+    valid: bool
+    chain_trusted: bool
+
+
+class VerificationOut(BaseModel):
+    number: str
+    state: str
+    version: int
+    waste_code: str
+    declared_mass_kg: int
+    accepted_kg: int | None
+    signatures: list[SignatureCheckOut]
+    intact: bool
+    problems: list[str]
