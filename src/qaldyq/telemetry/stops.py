@@ -1,0 +1,238 @@
+"""Stop detection and trip segmentation, vectorized.
+
+A stop is a run of consecutive positions of one vehicle that all fit within D metres (the
+diagonal of their bounding box in a local metric frame is below D) and that lasts at least N
+minutes. Runs are cut greedily from the left, as movingpandas' TrajectoryStopDetector does, so
+the two agree on the stops (see bench/telemetry.py); the work is done on whole arrays:
+
+1. consecutive positions D or more apart can never share a stop: the track is cut there into
+   runs (one pass over all points);
+2. a run whose bounding box is already smaller than D is one cluster (the common case: a parked
+   truck between two drives);
+3. the few runs left (slow crawling, a slow approach) are cut greedily, all of them at once, a
+   window of W positions per step with running minima and maxima.
+
+Signal gaps do not end a stop: a truck parked with its tracker off is still parked when the
+signal returns at the same place. A gap while the position changed ends a trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qaldyq.telemetry.geo import M_PER_DEG_LAT, distance_m
+from qaldyq.telemetry.track import Track, ranges
+
+WINDOW = 64
+
+
+@dataclass(frozen=True)
+class StopParams:
+    min_duration_s: float = 300.0
+    max_diameter_m: float = 50.0
+    gap_s: float = 900.0
+
+    @classmethod
+    def from_settings(cls, s) -> StopParams:
+        return cls(s.stop_min_minutes * 60.0, s.stop_max_diameter_m, s.gap_minutes * 60.0)
+
+
+@dataclass
+class Stops:
+    vehicle: np.ndarray  # codes, as in the track
+    first: np.ndarray  # index of the first and last position in the track
+    last: np.ndarray
+    t_start: np.ndarray
+    t_end: np.ndarray
+    lat: np.ndarray  # centre (mean position)
+    lon: np.ndarray
+    n_points: np.ndarray
+    diameter_m: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.first.size)
+
+    @property
+    def duration_s(self) -> np.ndarray:
+        return self.t_end - self.t_start
+
+
+@dataclass
+class Trips:
+    vehicle: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    t_start: np.ndarray
+    t_end: np.ndarray
+    distance_m: np.ndarray
+    n_points: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.first.size)
+
+
+@dataclass
+class Gaps:
+    """Signal lost while the vehicle moved (or whose end is elsewhere): evidence for control."""
+
+    vehicle: np.ndarray
+    before: np.ndarray  # index of the last position before the gap
+    t_from: np.ndarray
+    t_to: np.ndarray
+    distance_m: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.before.size)
+
+
+def _steps(track: Track) -> tuple[np.ndarray, np.ndarray]:
+    step = distance_m(track.lat[:-1], track.lon[:-1], track.lat[1:], track.lon[1:])
+    same = track.vehicle[1:] == track.vehicle[:-1]
+    return step, same
+
+
+def _local_frame(track: Track, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Metres east and north of each run's first position, scaled at that run's latitude."""
+    run_of = np.repeat(np.arange(starts.size), ends - starts)
+    lat0, lon0 = track.lat[starts][run_of], track.lon[starts][run_of]
+    x = (track.lon - lon0) * np.cos(np.radians(lat0)) * M_PER_DEG_LAT
+    y = (track.lat - lat0) * M_PER_DEG_LAT
+    return x, y
+
+
+def _greedy(x, y, t, starts, ends, max_d, min_dur) -> tuple[np.ndarray, np.ndarray]:
+    """Cut runs [starts, ends) greedily into clusters of bounding-box diagonal < max_d, all runs
+    at once; returns (first, last) of the clusters lasting at least min_dur."""
+    out_first, out_last = [], []
+    s, p, e = starts.copy(), starts + 1, ends.copy()
+    bx0, bx1, by0, by1 = x[s].copy(), x[s].copy(), y[s].copy(), y[s].copy()
+    active = np.flatnonzero((t[e - 1] - t[s]) >= min_dur)
+    offs = np.arange(WINDOW)
+    n = x.size
+    while active.size:
+        S, P, E = s[active], p[active], e[active]
+        idx = P[:, None] + offs[None, :]
+        valid = idx < E[:, None]
+        idx = np.minimum(idx, n - 1)
+        xs = np.where(valid, x[idx], x[S][:, None])
+        ys = np.where(valid, y[idx], y[S][:, None])
+        mnx = np.minimum(np.minimum.accumulate(xs, axis=1), bx0[active][:, None])
+        mxx = np.maximum(np.maximum.accumulate(xs, axis=1), bx1[active][:, None])
+        mny = np.minimum(np.minimum.accumulate(ys, axis=1), by0[active][:, None])
+        mxy = np.maximum(np.maximum.accumulate(ys, axis=1), by1[active][:, None])
+        exceed = (np.hypot(mxx - mnx, mxy - mny) >= max_d) & valid
+        has = exceed.any(axis=1)
+        # a cluster closes just before the first position that does not fit
+        q = P + exceed.argmax(axis=1)
+        closed = active[has]
+        qc = q[has]
+        done = np.zeros(active.size, dtype=bool)
+        if closed.size:
+            out_first.append(s[closed])
+            out_last.append(qc - 1)
+            s[closed], p[closed] = qc, qc + 1
+            bx0[closed] = bx1[closed] = x[qc]
+            by0[closed] = by1[closed] = y[qc]
+        open_ = active[~has]
+        if open_.size:
+            bx0[open_], bx1[open_] = mnx[~has, -1], mxx[~has, -1]
+            by0[open_], by1[open_] = mny[~has, -1], mxy[~has, -1]
+            p[open_] = p[open_] + WINDOW
+            ended = p[open_] >= e[open_]
+            out_first.append(s[open_][ended])
+            out_last.append(e[open_][ended] - 1)
+            done[~has] = ended
+        # stop early once what is left of a run is too short to hold a stop
+        done |= (t[e[active] - 1] - t[np.minimum(s[active], e[active] - 1)]) < min_dur
+        active = active[~done]
+    if not out_first:
+        z = np.array([], dtype=np.int64)
+        return z, z.copy()
+    first, last = np.concatenate(out_first), np.concatenate(out_last)
+    keep = (t[last] - t[first]) >= min_dur
+    return first[keep], last[keep]
+
+
+def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
+    n = len(track)
+    if n < 2:
+        return _stops_from(track, np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([]), np.array([]))
+    step, same = _steps(track)
+    cut = ~same | (step >= params.max_diameter_m)
+    starts = np.flatnonzero(np.r_[True, cut])
+    ends = np.r_[starts[1:], n]
+    x, y = _local_frame(track, starts, ends)
+    mnx, mxx = np.minimum.reduceat(x, starts), np.maximum.reduceat(x, starts)
+    mny, mxy = np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
+    small = np.hypot(mxx - mnx, mxy - mny) < params.max_diameter_m
+    long_enough = (track.t[ends - 1] - track.t[starts]) >= params.min_duration_s
+    simple = small & long_enough
+    first, last = starts[simple], ends[simple] - 1
+    hard = ~small & long_enough
+    if hard.any():
+        f2, l2 = _greedy(x, y, track.t, starts[hard], ends[hard], params.max_diameter_m, params.min_duration_s)
+        first, last = np.r_[first, f2], np.r_[last, l2]
+        order = np.argsort(first, kind="stable")
+        first, last = first[order], last[order]
+    return _stops_from(track, first, last, x, y)
+
+
+def _stops_from(track: Track, first, last, x, y) -> Stops:
+    first = first.astype(np.int64)
+    last = last.astype(np.int64)
+    count = last - first + 1
+    if first.size:
+        clat, clon = np.r_[0.0, np.cumsum(track.lat)], np.r_[0.0, np.cumsum(track.lon)]
+        lat = (clat[last + 1] - clat[first]) / count
+        lon = (clon[last + 1] - clon[first]) / count
+        # bounding-box diagonal of each stop: reduceat over [first, last+1) pairs
+        bounds = np.c_[first, last + 1].ravel()
+        pad = bounds < x.size
+        xb = np.r_[x, x[-1:]]
+        yb = np.r_[y, y[-1:]]
+        bounds = np.where(pad, bounds, x.size)
+        dx = np.maximum.reduceat(xb, bounds)[::2] - np.minimum.reduceat(xb, bounds)[::2]
+        dy = np.maximum.reduceat(yb, bounds)[::2] - np.minimum.reduceat(yb, bounds)[::2]
+        diameter = np.hypot(dx, dy)
+    else:
+        lat = lon = diameter = np.array([], dtype=np.float64)
+    return Stops(track.vehicle[first], first, last, track.t[first], track.t[last], lat, lon, count, diameter)
+
+
+def in_stop_mask(n: int, stops: Stops) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[ranges(stops.first, stops.n_points)] = True
+    return mask
+
+
+def segment_trips(track: Track, stops: Stops, params: StopParams = StopParams()) -> tuple[Trips, Gaps]:
+    """Trips are the runs of positions outside stops, cut where the vehicle changes and where
+    the signal was lost for `gap_s` or longer; those losses are returned as gaps."""
+    n = len(track)
+    if n == 0:
+        z = np.array([], dtype=np.int64)
+        f = np.array([], dtype=np.float64)
+        return Trips(z, z, z, z, z, f, z), Gaps(z, z, z, z, f)
+    stop_id = np.full(n, -1, dtype=np.int64)
+    stop_id[ranges(stops.first, stops.n_points)] = np.repeat(np.arange(len(stops)), stops.n_points)
+    moving = stop_id < 0
+    step, same = (_steps(track) if n > 1 else (np.array([]), np.array([], dtype=bool)))
+    dt = np.diff(track.t)
+    within_stop = (stop_id[1:] == stop_id[:-1]) & (stop_id[1:] >= 0)
+    gap = same & (dt >= params.gap_s) & ~within_stop
+    gi = np.flatnonzero(gap)
+    gaps = Gaps(track.vehicle[gi], gi, track.t[gi], track.t[gi + 1], step[gi])
+    # trip boundaries: a change of vehicle, entering or leaving a stop, a gap
+    boundary = np.r_[True, ~same | (moving[1:] != moving[:-1]) | gap]
+    starts = np.flatnonzero(boundary)
+    ends = np.r_[starts[1:], n]
+    is_trip = moving[starts]
+    starts, ends = starts[is_trip], ends[is_trip]
+    inner = np.r_[np.where(same & ~gap, step, 0.0), 0.0]  # step i -> i+1 counted at i
+    dist_cum = np.r_[0.0, np.cumsum(inner)]
+    last = ends - 1
+    distance = dist_cum[last] - dist_cum[starts]
+    trips = Trips(track.vehicle[starts], starts, last, track.t[starts], track.t[last], distance, ends - starts)
+    return trips, gaps
