@@ -78,8 +78,10 @@ def _snapshot(obj, *, before: bool) -> dict[str, Any]:
 
 
 def _entity_id(obj) -> str:
-    ident = inspect(obj).identity
-    if ident is None:
+    state = inspect(obj)
+    # a new row has no identity key yet inside after_flush, but its primary key is already set
+    ident = state.identity or state.mapper.primary_key_from_instance(obj)
+    if ident is None or all(i is None for i in ident):
         return "?"
     return "/".join(str(i) for i in ident)
 
