@@ -81,7 +81,11 @@ def test_malformed_csv_names_the_line_and_exits_2(tmp_path):
     assert r.exit_code == 2 and "no such file" in " ".join(r.output.split())
 
 
-def test_prune_and_partitions(fresh_url, backend, monkeypatch):
+def test_prune_and_partitions(databases, _engines, backend, monkeypatch):
+    # PostgreSQL copies the template only when nobody is connected to it: close the pool first
+    if backend in _engines:
+        _engines[backend].dispose()
+    fresh_url = databases.fresh(backend)
     from qaldyq.core.config import get_settings
     from qaldyq.core.database import Database
     from qaldyq.core.service import create_user

@@ -67,7 +67,7 @@ class StopOut(BaseModel):
     diameter_m: float
     category: str
     site_id: int | str | None
-    classification: str
+    classification: int | str = Field(description='the site id, or "unauthorized"')
 
 
 class TripOut(BaseModel):

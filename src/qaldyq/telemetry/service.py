@@ -512,3 +512,27 @@ def findings(db: Session, t_from: datetime, t_to: datetime, legs: list[Leg] | No
     if legs:
         out += from_matching(match_legs_db(db, legs, s))
     return out
+
+
+def sites_in_box(db: Session, lat_range: tuple[float, float], lon_range: tuple[float, float], limit: int = 300) -> list[Site]:
+    """Registered sites inside a box (for drawing a map)."""
+    return list(db.scalars(select(Site).where(Site.status == "active", Site.lat.between(*lat_range), Site.lon.between(*lon_range)).order_by(Site.id).limit(limit)))
+
+
+def regions(db: Session) -> list[Region]:
+    return list(db.scalars(select(Region).order_by(Region.kato)))
+
+
+def counts(db: Session, principal: Principal, since: datetime) -> dict:
+    """Figures for the overview page, within the caller's scope."""
+    vq = vehicles_query(principal).subquery()
+    out = {"vehicles": db.scalar(select(func.count()).select_from(vq)) or 0}
+    out["reporting"] = db.scalar(select(func.count(func.distinct(TelemetryPoint.vehicle_id))).where(
+        TelemetryPoint.time >= since, TelemetryPoint.vehicle_id.in_(select(vq.c.id)))) or 0
+    if principal.can("telemetry.alerts.read"):
+        out["open_alerts"] = db.scalar(select(func.count()).select_from(alerts_query(principal).where(TelemetryAlert.status == "open").subquery())) or 0
+    return out
+
+
+def site_names(db: Session, ids: list[int]) -> dict[int, str]:
+    return dict(db.execute(select(Site.id, Site.name).where(Site.id.in_(set(ids)))).all()) if ids else {}
