@@ -66,7 +66,7 @@ def test_jitter_on_the_geofence_edge_is_classified_by_the_centre_with_margin():
     inside_edge = offset(*GEN, north_m=110)  # 10 m beyond the 100 m radius: within the 25 m margin
     far = offset(*GEN, north_m=160)
     for place, expected in ((inside_edge, "permitted_site"), (far, "unauthorized")):
-        r = Route(T0, *DEPOT, seed=4).drive(*place).dwell(20, jitter_m=8).drive(*DEPOT)
+        r = Route(T0, *DEPOT, seed=4).drive(*place).dwell(20, jitter_m=5).drive(*DEPOT)
         an = analyze(track_of(r), s)
         assert [CATEGORIES[c] for c in an.category] == [expected]
 

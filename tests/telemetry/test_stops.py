@@ -83,7 +83,7 @@ def test_gap_while_parked_is_still_a_stop_and_gap_while_moving_is_not():
 def test_jitter_around_a_site_boundary_gives_one_stop():
     # a truck parked right on the edge of a geofence: large jitter, the stop must not split
     edge = offset(*B, north_m=150)
-    r = Route(T0, *A, seed=7).drive(*edge).dwell(20, jitter_m=8).drive(*A)
+    r = Route(T0, *A, seed=7).drive(*edge).dwell(20, jitter_m=5).drive(*A)
     stops = detect_stops(track_of(r))
     assert len(stops) == 1
     assert stops.duration_s[0] >= 19 * 60

@@ -1,8 +1,10 @@
 """Stop detection and trip segmentation, vectorized.
 
-A stop is a run of consecutive positions of one vehicle that all fit within D metres (the
-diagonal of their bounding box in a local metric frame is below D) and that lasts at least N
-minutes. Runs are cut greedily from the left, as movingpandas' TrajectoryStopDetector does, so
+A stop is a run of consecutive positions of one vehicle that all fit within D metres and that
+lasts at least N minutes. "Fit within D metres": the diagonal, in metres, of the smallest-area
+box around them among boxes turned by 0, 7.5, ..., 82.5 degrees in degree space is below D; this
+follows movingpandas' measure (the minimum rotated rectangle in degrees, its diagonal measured
+in metres) closely while staying vectorized. Runs are cut greedily from the left, as movingpandas' TrajectoryStopDetector does, so
 the two agree on the stops (see bench/telemetry.py); the work is done on whole arrays:
 
 1. consecutive positions D or more apart can never share a stop: the track is cut there into
@@ -26,6 +28,10 @@ from qaldyq.telemetry.geo import M_PER_DEG_LAT, distance_m
 from qaldyq.telemetry.track import Track, ranges
 
 WINDOW = 64
+# A stop's extent is the smallest diagonal among bounding boxes turned by these angles: close to
+# the diagonal of the minimum rotated rectangle (movingpandas' measure), and still vectorized.
+ANGLES = np.radians(np.arange(0.0, 90.0, 7.5))
+_COS, _SIN = np.cos(ANGLES), np.sin(ANGLES)
 
 
 @dataclass(frozen=True)
@@ -93,36 +99,53 @@ def _steps(track: Track) -> tuple[np.ndarray, np.ndarray]:
     return step, same
 
 
-def _local_frame(track: Track, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Metres east and north of each run's first position, scaled at that run's latitude."""
+def _local_frame(track: Track, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Metres east and north of each run's first position, scaled at that run's latitude, in
+    each of the turned frames: two arrays of shape (points, angles)."""
     run_of = np.repeat(np.arange(starts.size), ends - starts)
     lat0, lon0 = track.lat[starts][run_of], track.lon[starts][run_of]
-    x = (track.lon - lon0) * np.cos(np.radians(lat0)) * M_PER_DEG_LAT
-    y = (track.lat - lat0) * M_PER_DEG_LAT
-    return x, y
+    # degrees scaled to metres by latitude only: the rectangle is chosen in degree space, as
+    # movingpandas does, and its diagonal then measured in metres
+    x = ((track.lon - lon0) * M_PER_DEG_LAT)[:, None]
+    y = ((track.lat - lat0) * M_PER_DEG_LAT)[:, None]
+    return x * _COS + y * _SIN, y * _COS - x * _SIN, np.cos(np.radians(track.lat))
 
 
-def _greedy(x, y, t, starts, ends, max_d, min_dur) -> tuple[np.ndarray, np.ndarray]:
-    """Cut runs [starts, ends) greedily into clusters of bounding-box diagonal < max_d, all runs
-    at once; returns (first, last) of the clusters lasting at least min_dur."""
+def _diag(mnx, mxx, mny, mxy, k) -> np.ndarray:
+    """Diagonal in metres of the smallest-area turned box; `k` is cos(latitude) per row (the
+    east-west metres per degree-of-latitude metre)."""
+    du, dw = mxx - mnx, mxy - mny
+    best = np.argmin(du * dw, axis=-1)[..., None]
+    du = np.take_along_axis(du, best, axis=-1)[..., 0]
+    dw = np.take_along_axis(dw, best, axis=-1)[..., 0]
+    c, s = _COS[best[..., 0]], _SIN[best[..., 0]]
+    d1 = np.hypot((du * c - dw * s) * k, du * s + dw * c)
+    d2 = np.hypot((du * c + dw * s) * k, du * s - dw * c)
+    return np.maximum(d1, d2)
+
+
+def _greedy(x, y, kk, t, starts, ends, max_d, min_dur) -> tuple[np.ndarray, np.ndarray]:
+    """Cut runs [starts, ends) greedily into clusters of extent < max_d, all runs at once;
+    returns (first, last) of the clusters lasting at least min_dur. x, y: (points, angles)."""
     out_first, out_last = [], []
     s, p, e = starts.copy(), starts + 1, ends.copy()
     bx0, bx1, by0, by1 = x[s].copy(), x[s].copy(), y[s].copy(), y[s].copy()
     active = np.flatnonzero((t[e - 1] - t[s]) >= min_dur)
     offs = np.arange(WINDOW)
-    n = x.size
+    n = x.shape[0]
     while active.size:
         S, P, E = s[active], p[active], e[active]
         idx = P[:, None] + offs[None, :]
         valid = idx < E[:, None]
         idx = np.minimum(idx, n - 1)
-        xs = np.where(valid, x[idx], x[S][:, None])
-        ys = np.where(valid, y[idx], y[S][:, None])
-        mnx = np.minimum(np.minimum.accumulate(xs, axis=1), bx0[active][:, None])
-        mxx = np.maximum(np.maximum.accumulate(xs, axis=1), bx1[active][:, None])
-        mny = np.minimum(np.minimum.accumulate(ys, axis=1), by0[active][:, None])
-        mxy = np.maximum(np.maximum.accumulate(ys, axis=1), by1[active][:, None])
-        exceed = (np.hypot(mxx - mnx, mxy - mny) >= max_d) & valid
+        v3 = valid[:, :, None]
+        xs = np.where(v3, x[idx], x[S][:, None, :])
+        ys = np.where(v3, y[idx], y[S][:, None, :])
+        mnx = np.minimum(np.minimum.accumulate(xs, axis=1), bx0[active][:, None, :])
+        mxx = np.maximum(np.maximum.accumulate(xs, axis=1), bx1[active][:, None, :])
+        mny = np.minimum(np.minimum.accumulate(ys, axis=1), by0[active][:, None, :])
+        mxy = np.maximum(np.maximum.accumulate(ys, axis=1), by1[active][:, None, :])
+        exceed = (_diag(mnx, mxx, mny, mxy, kk[idx]) >= max_d) & valid
         has = exceed.any(axis=1)
         # a cluster closes just before the first position that does not fit
         q = P + exceed.argmax(axis=1)
@@ -163,23 +186,23 @@ def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
     cut = ~same | (step >= params.max_diameter_m)
     starts = np.flatnonzero(np.r_[True, cut])
     ends = np.r_[starts[1:], n]
-    x, y = _local_frame(track, starts, ends)
-    mnx, mxx = np.minimum.reduceat(x, starts), np.maximum.reduceat(x, starts)
-    mny, mxy = np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
-    small = np.hypot(mxx - mnx, mxy - mny) < params.max_diameter_m
+    x, y, kk = _local_frame(track, starts, ends)
+    mnx, mxx = np.minimum.reduceat(x, starts, axis=0), np.maximum.reduceat(x, starts, axis=0)
+    mny, mxy = np.minimum.reduceat(y, starts, axis=0), np.maximum.reduceat(y, starts, axis=0)
+    small = _diag(mnx, mxx, mny, mxy, kk[starts]) < params.max_diameter_m
     long_enough = (track.t[ends - 1] - track.t[starts]) >= params.min_duration_s
     simple = small & long_enough
     first, last = starts[simple], ends[simple] - 1
     hard = ~small & long_enough
     if hard.any():
-        f2, l2 = _greedy(x, y, track.t, starts[hard], ends[hard], params.max_diameter_m, params.min_duration_s)
+        f2, l2 = _greedy(x, y, kk, track.t, starts[hard], ends[hard], params.max_diameter_m, params.min_duration_s)
         first, last = np.r_[first, f2], np.r_[last, l2]
         order = np.argsort(first, kind="stable")
         first, last = first[order], last[order]
-    return _stops_from(track, first, last, x, y)
+    return _stops_from(track, first, last, x, y, kk)
 
 
-def _stops_from(track: Track, first, last, x, y) -> Stops:
+def _stops_from(track: Track, first, last, x, y, kk=None) -> Stops:
     first = first.astype(np.int64)
     last = last.astype(np.int64)
     count = last - first + 1
@@ -189,13 +212,10 @@ def _stops_from(track: Track, first, last, x, y) -> Stops:
         lon = (clon[last + 1] - clon[first]) / count
         # bounding-box diagonal of each stop: reduceat over [first, last+1) pairs
         bounds = np.c_[first, last + 1].ravel()
-        pad = bounds < x.size
         xb = np.r_[x, x[-1:]]
         yb = np.r_[y, y[-1:]]
-        bounds = np.where(pad, bounds, x.size)
-        dx = np.maximum.reduceat(xb, bounds)[::2] - np.minimum.reduceat(xb, bounds)[::2]
-        dy = np.maximum.reduceat(yb, bounds)[::2] - np.minimum.reduceat(yb, bounds)[::2]
-        diameter = np.hypot(dx, dy)
+        diameter = _diag(np.minimum.reduceat(xb, bounds, axis=0)[::2], np.maximum.reduceat(xb, bounds, axis=0)[::2],
+                         np.minimum.reduceat(yb, bounds, axis=0)[::2], np.maximum.reduceat(yb, bounds, axis=0)[::2], kk[first])
     else:
         lat = lon = diameter = np.array([], dtype=np.float64)
     return Stops(track.vehicle[first], first, last, track.t[first], track.t[last], lat, lon, count, diameter)
