@@ -122,3 +122,18 @@ def test_empty_and_single_point_tracks():
     assert len(detect_stops(one)) == 0
     trips, gaps = segment_trips(one, detect_stops(one))
     assert len(trips) == 1 and len(gaps) == 0
+
+
+def test_a_long_noisy_dwell_cut_in_pieces_is_joined_for_the_analysis():
+    from qaldyq.telemetry.analysis import analyze
+    from qaldyq.telemetry.geofence import SiteIndex
+
+    r = Route(T0, *A, every_s=5, seed=7).drive(*B).dwell(40, jitter_m=7).drive(*A)
+    t = track_of(r)
+    pieces = detect_stops(t)
+    assert len(pieces) >= 2  # the noise outgrows 50 m over 480 fixes (movingpandas cuts it too)
+    an = analyze(t, SiteIndex.empty())
+    assert len(an.stops) == 1
+    assert 39 * 60 <= an.stops.duration_s[0] <= 41 * 60
+    assert an.stops.n_points[0] == an.stops.last[0] - an.stops.first[0] + 1
+    assert abs(an.stops.lat[0] - B[0]) < 5e-5 and abs(an.stops.lon[0] - B[1]) < 5e-5

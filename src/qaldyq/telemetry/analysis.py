@@ -1,5 +1,6 @@
-"""One analysis for the server, the offline CLI and the benchmark: stops, their classification
-against the geofences, trips and signal gaps."""
+"""One analysis for the server, the offline CLI and the benchmark: stops (detected, then
+adjacent pieces of one dwell joined), their classification against the geofences, trips and
+signal gaps."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from qaldyq.telemetry.geofence import CATEGORIES, UNAUTHORIZED, LegWindows, SiteIndex, classify
-from qaldyq.telemetry.stops import Gaps, StopParams, Stops, Trips, detect_stops, segment_trips
+from qaldyq.telemetry.stops import Gaps, StopParams, Stops, Trips, detect_stops, merge_adjacent, segment_trips
 from qaldyq.telemetry.track import Track
 
 
@@ -60,7 +61,7 @@ def iso(ts) -> str:
 
 def analyze(track: Track, sites: SiteIndex, params: StopParams = StopParams(), depot_of: np.ndarray | None = None,
             legs: LegWindows | None = None) -> Analysis:
-    stops = detect_stops(track, params)
+    stops = merge_adjacent(detect_stops(track, params), max_gap_s=params.min_duration_s, max_distance_m=params.max_diameter_m)
     category, site = classify(stops.vehicle, stops.t_start, stops.t_end, stops.lat, stops.lon, sites, depot_of, legs)
     trips, gaps = segment_trips(track, stops, params)
     return Analysis(track, sites, stops, category, site, trips, gaps)

@@ -99,26 +99,28 @@ def _steps(track: Track) -> tuple[np.ndarray, np.ndarray]:
     return step, same
 
 
-def _local_frame(track: Track, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Metres east and north of each run's first position, scaled at that run's latitude, in
-    each of the turned frames: two arrays of shape (points, angles)."""
-    run_of = np.repeat(np.arange(starts.size), ends - starts)
-    lat0, lon0 = track.lat[starts][run_of], track.lon[starts][run_of]
-    # degrees scaled to metres by latitude only: the rectangle is chosen in degree space, as
-    # movingpandas does, and its diagonal then measured in metres
-    x = ((track.lon - lon0) * M_PER_DEG_LAT)[:, None]
-    y = ((track.lat - lat0) * M_PER_DEG_LAT)[:, None]
-    return x * _COS + y * _SIN, y * _COS - x * _SIN, np.cos(np.radians(track.lat))
+def _local_frame(track: Track, idx: np.ndarray, run_start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the positions `idx` (each with the track index of its run's first position): metres
+    north and "east in degree space" (longitude degrees scaled as latitude degrees) from the
+    run's start, in each turned frame, as float32 arrays of shape (angles, positions); and
+    cos(latitude) per position to measure a diagonal in true metres.
+
+    The rectangle is chosen in degree space, as movingpandas does, and its diagonal is then
+    measured in metres."""
+    x = ((track.lon[idx] - track.lon[run_start]) * M_PER_DEG_LAT).astype(np.float32)
+    y = ((track.lat[idx] - track.lat[run_start]) * M_PER_DEG_LAT).astype(np.float32)
+    c, s = _COS.astype(np.float32)[:, None], _SIN.astype(np.float32)[:, None]
+    return x * c + y * s, y * c - x * s, np.cos(np.radians(track.lat[idx])).astype(np.float32)
 
 
 def _diag(mnx, mxx, mny, mxy, k) -> np.ndarray:
-    """Diagonal in metres of the smallest-area turned box; `k` is cos(latitude) per row (the
-    east-west metres per degree-of-latitude metre)."""
+    """Diagonal in metres of the smallest-area turned box (angles on axis 0); `k` is
+    cos(latitude), the east-west metres per scaled metre."""
     du, dw = mxx - mnx, mxy - mny
-    best = np.argmin(du * dw, axis=-1)[..., None]
-    du = np.take_along_axis(du, best, axis=-1)[..., 0]
-    dw = np.take_along_axis(dw, best, axis=-1)[..., 0]
-    c, s = _COS[best[..., 0]], _SIN[best[..., 0]]
+    best = np.argmin(du * dw, axis=0)[None]
+    du = np.take_along_axis(du, best, axis=0)[0]
+    dw = np.take_along_axis(dw, best, axis=0)[0]
+    c, s = _COS[best[0]], _SIN[best[0]]
     d1 = np.hypot((du * c - dw * s) * k, du * s + dw * c)
     d2 = np.hypot((du * c + dw * s) * k, du * s - dw * c)
     return np.maximum(d1, d2)
@@ -126,25 +128,24 @@ def _diag(mnx, mxx, mny, mxy, k) -> np.ndarray:
 
 def _greedy(x, y, kk, t, starts, ends, max_d, min_dur) -> tuple[np.ndarray, np.ndarray]:
     """Cut runs [starts, ends) greedily into clusters of extent < max_d, all runs at once;
-    returns (first, last) of the clusters lasting at least min_dur. x, y: (points, angles)."""
+    returns (first, last) of the clusters lasting at least min_dur. x, y: (angles, points)."""
     out_first, out_last = [], []
     s, p, e = starts.copy(), starts + 1, ends.copy()
-    bx0, bx1, by0, by1 = x[s].copy(), x[s].copy(), y[s].copy(), y[s].copy()
+    bx0, bx1, by0, by1 = x[:, s].copy(), x[:, s].copy(), y[:, s].copy(), y[:, s].copy()
     active = np.flatnonzero((t[e - 1] - t[s]) >= min_dur)
     offs = np.arange(WINDOW)
-    n = x.shape[0]
+    n = x.shape[1]
     while active.size:
         S, P, E = s[active], p[active], e[active]
         idx = P[:, None] + offs[None, :]
         valid = idx < E[:, None]
         idx = np.minimum(idx, n - 1)
-        v3 = valid[:, :, None]
-        xs = np.where(v3, x[idx], x[S][:, None, :])
-        ys = np.where(v3, y[idx], y[S][:, None, :])
-        mnx = np.minimum(np.minimum.accumulate(xs, axis=1), bx0[active][:, None, :])
-        mxx = np.maximum(np.maximum.accumulate(xs, axis=1), bx1[active][:, None, :])
-        mny = np.minimum(np.minimum.accumulate(ys, axis=1), by0[active][:, None, :])
-        mxy = np.maximum(np.maximum.accumulate(ys, axis=1), by1[active][:, None, :])
+        xs = np.where(valid, x[:, idx], x[:, S][:, :, None])
+        ys = np.where(valid, y[:, idx], y[:, S][:, :, None])
+        mnx = np.minimum(np.minimum.accumulate(xs, axis=2), bx0[:, active][:, :, None])
+        mxx = np.maximum(np.maximum.accumulate(xs, axis=2), bx1[:, active][:, :, None])
+        mny = np.minimum(np.minimum.accumulate(ys, axis=2), by0[:, active][:, :, None])
+        mxy = np.maximum(np.maximum.accumulate(ys, axis=2), by1[:, active][:, :, None])
         exceed = (_diag(mnx, mxx, mny, mxy, kk[idx]) >= max_d) & valid
         has = exceed.any(axis=1)
         # a cluster closes just before the first position that does not fit
@@ -156,12 +157,12 @@ def _greedy(x, y, kk, t, starts, ends, max_d, min_dur) -> tuple[np.ndarray, np.n
             out_first.append(s[closed])
             out_last.append(qc - 1)
             s[closed], p[closed] = qc, qc + 1
-            bx0[closed] = bx1[closed] = x[qc]
-            by0[closed] = by1[closed] = y[qc]
+            bx0[:, closed] = bx1[:, closed] = x[:, qc]
+            by0[:, closed] = by1[:, closed] = y[:, qc]
         open_ = active[~has]
         if open_.size:
-            bx0[open_], bx1[open_] = mnx[~has, -1], mxx[~has, -1]
-            by0[open_], by1[open_] = mny[~has, -1], mxy[~has, -1]
+            bx0[:, open_], bx1[:, open_] = mnx[:, ~has, -1], mxx[:, ~has, -1]
+            by0[:, open_], by1[:, open_] = mny[:, ~has, -1], mxy[:, ~has, -1]
             p[open_] = p[open_] + WINDOW
             ended = p[open_] >= e[open_]
             out_first.append(s[open_][ended])
@@ -178,31 +179,50 @@ def _greedy(x, y, kk, t, starts, ends, max_d, min_dur) -> tuple[np.ndarray, np.n
     return first[keep], last[keep]
 
 
+def _reduce(x, y, k, bounds):
+    """Extent (as _diag) of the segments [bounds[0], bounds[1]), [bounds[2], ...) of the
+    compact arrays; every other reduceat result is a segment."""
+    xb = np.concatenate([x, x[:, -1:]], axis=1)
+    yb = np.concatenate([y, y[:, -1:]], axis=1)
+    return _diag(np.minimum.reduceat(xb, bounds, axis=1), np.maximum.reduceat(xb, bounds, axis=1),
+                 np.minimum.reduceat(yb, bounds, axis=1), np.maximum.reduceat(yb, bounds, axis=1), np.repeat(k, 2))
+
+
 def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
     n = len(track)
+    empty = np.array([], dtype=np.int64)
     if n < 2:
-        return _stops_from(track, np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([]), np.array([]))
+        return _stops_from(track, empty, empty, np.array([]))
     step, same = _steps(track)
     cut = ~same | (step >= params.max_diameter_m)
     starts = np.flatnonzero(np.r_[True, cut])
     ends = np.r_[starts[1:], n]
-    x, y, kk = _local_frame(track, starts, ends)
-    mnx, mxx = np.minimum.reduceat(x, starts, axis=0), np.maximum.reduceat(x, starts, axis=0)
-    mny, mxy = np.minimum.reduceat(y, starts, axis=0), np.maximum.reduceat(y, starts, axis=0)
-    small = _diag(mnx, mxx, mny, mxy, kk[starts]) < params.max_diameter_m
-    long_enough = (track.t[ends - 1] - track.t[starts]) >= params.min_duration_s
-    simple = small & long_enough
-    first, last = starts[simple], ends[simple] - 1
-    hard = ~small & long_enough
-    if hard.any():
-        f2, l2 = _greedy(x, y, kk, track.t, starts[hard], ends[hard], params.max_diameter_m, params.min_duration_s)
-        first, last = np.r_[first, f2], np.r_[last, l2]
-        order = np.argsort(first, kind="stable")
-        first, last = first[order], last[order]
-    return _stops_from(track, first, last, x, y, kk)
+    # only runs lasting N minutes can hold a stop: the rest (a moving truck) is never looked at again
+    cand = (track.t[ends - 1] - track.t[starts]) >= params.min_duration_s
+    starts, ends = starts[cand], ends[cand]
+    if starts.size == 0:
+        return _stops_from(track, empty, empty, np.array([]))
+    lengths = ends - starts
+    idx = ranges(starts, lengths)  # track index of each candidate position
+    cstart = np.cumsum(lengths) - lengths  # where each run begins in the compact arrays
+    cend = cstart + lengths
+    x, y, kk = _local_frame(track, idx, np.repeat(starts, lengths))
+    t = track.t[idx]
+    extent = _reduce(x, y, kk[cstart], np.c_[cstart, cend].ravel())[::2]
+    small = extent < params.max_diameter_m
+    first, last = cstart[small], cend[small] - 1
+    diam = extent[small]
+    if (~small).any():
+        f2, l2 = _greedy(x, y, kk, t, cstart[~small], cend[~small], params.max_diameter_m, params.min_duration_s)
+        if f2.size:
+            d2 = _reduce(x, y, kk[f2], np.c_[f2, l2 + 1].ravel())[::2]
+            first, last, diam = np.r_[first, f2], np.r_[last, l2], np.r_[diam, d2]
+            order = np.argsort(first, kind="stable")
+            first, last, diam = first[order], last[order], diam[order]
+    return _stops_from(track, idx[first], idx[last], diam.astype(np.float64))
 
 
-def _stops_from(track: Track, first, last, x, y, kk=None) -> Stops:
+def _stops_from(track: Track, first, last, diameter) -> Stops:
     first = first.astype(np.int64)
     last = last.astype(np.int64)
     count = last - first + 1
@@ -210,12 +230,6 @@ def _stops_from(track: Track, first, last, x, y, kk=None) -> Stops:
         clat, clon = np.r_[0.0, np.cumsum(track.lat)], np.r_[0.0, np.cumsum(track.lon)]
         lat = (clat[last + 1] - clat[first]) / count
         lon = (clon[last + 1] - clon[first]) / count
-        # bounding-box diagonal of each stop: reduceat over [first, last+1) pairs
-        bounds = np.c_[first, last + 1].ravel()
-        xb = np.r_[x, x[-1:]]
-        yb = np.r_[y, y[-1:]]
-        diameter = _diag(np.minimum.reduceat(xb, bounds, axis=0)[::2], np.maximum.reduceat(xb, bounds, axis=0)[::2],
-                         np.minimum.reduceat(yb, bounds, axis=0)[::2], np.maximum.reduceat(yb, bounds, axis=0)[::2], kk[first])
     else:
         lat = lon = diameter = np.array([], dtype=np.float64)
     return Stops(track.vehicle[first], first, last, track.t[first], track.t[last], lat, lon, count, diameter)
@@ -256,3 +270,27 @@ def segment_trips(track: Track, stops: Stops, params: StopParams = StopParams())
     distance = dist_cum[last] - dist_cum[starts]
     trips = Trips(track.vehicle[starts], starts, last, track.t[starts], track.t[last], distance, ends - starts)
     return trips, gaps
+
+
+def merge_adjacent(stops: Stops, max_gap_s: float = 120.0, max_distance_m: float = 50.0) -> Stops:
+    """Join consecutive stops of a vehicle that are really one dwell: the second begins within
+    `max_gap_s` of the first's end and their centres are within `max_distance_m`. A long dwell
+    with GPS noise can outgrow D metres and be cut in two by the detector (movingpandas does the
+    same); the alerts and the classification work on the joined dwell."""
+    n = len(stops)
+    if n < 2:
+        return stops
+    join = (stops.vehicle[1:] == stops.vehicle[:-1]) & (stops.t_start[1:] - stops.t_end[:-1] <= max_gap_s) & (
+        distance_m(stops.lat[1:], stops.lon[1:], stops.lat[:-1], stops.lon[:-1]) <= max_distance_m)
+    if not join.any():
+        return stops
+    group = np.cumsum(np.r_[True, ~join]) - 1
+    heads = np.flatnonzero(np.r_[True, ~join])
+    tails = np.r_[heads[1:], n] - 1
+    w = stops.n_points.astype(np.float64)
+    count = np.bincount(group, weights=w)
+    lat = np.bincount(group, weights=stops.lat * w) / count
+    lon = np.bincount(group, weights=stops.lon * w) / count
+    diameter = np.maximum.reduceat(stops.diameter_m, heads)
+    return Stops(stops.vehicle[heads], stops.first[heads], stops.last[tails], stops.t_start[heads], stops.t_end[tails], lat, lon,
+                 stops.last[tails] - stops.first[heads] + 1, diameter)
