@@ -27,7 +27,7 @@ import numpy as np
 from qaldyq.telemetry.geo import M_PER_DEG_LAT, distance_m
 from qaldyq.telemetry.track import Track, ranges
 
-WINDOW = 64
+WINDOW = 32
 # A stop's extent is the smallest diagonal among bounding boxes turned by these angles: close to
 # the diagonal of the minimum rotated rectangle (movingpandas' measure), and still vectorized.
 ANGLES = np.radians(np.arange(0.0, 90.0, 7.5))
@@ -123,7 +123,7 @@ def _diag(mnx, mxx, mny, mxy, k) -> np.ndarray:
     c, s = _COS[best[0]], _SIN[best[0]]
     d1 = np.hypot((du * c - dw * s) * k, du * s + dw * c)
     d2 = np.hypot((du * c + dw * s) * k, du * s - dw * c)
-    return np.maximum(d1, d2)
+    return (d1 + d2) * 0.5  # movingpandas measures one of the two diagonals, either one
 
 
 def _greedy(x, y, kk, t, starts, ends, max_d, min_dur) -> tuple[np.ndarray, np.ndarray]:
@@ -179,13 +179,14 @@ def _greedy(x, y, kk, t, starts, ends, max_d, min_dur) -> tuple[np.ndarray, np.n
     return first[keep], last[keep]
 
 
-def _reduce(x, y, k, bounds):
-    """Extent (as _diag) of the segments [bounds[0], bounds[1]), [bounds[2], ...) of the
-    compact arrays; every other reduceat result is a segment."""
-    xb = np.concatenate([x, x[:, -1:]], axis=1)
-    yb = np.concatenate([y, y[:, -1:]], axis=1)
-    return _diag(np.minimum.reduceat(xb, bounds, axis=1), np.maximum.reduceat(xb, bounds, axis=1),
-                 np.minimum.reduceat(yb, bounds, axis=1), np.maximum.reduceat(yb, bounds, axis=1), np.repeat(k, 2))
+def _reduce(x, y, k, starts, ends):
+    """Extent (as _diag) of the segments [starts, ends) of the compact arrays, sorted and
+    disjoint: one reduceat over the interleaved bounds, whose even results are the segments."""
+    bounds = np.c_[starts, ends].ravel()
+    if bounds[-1] >= x.shape[1]:
+        bounds = bounds[:-1]  # the last segment runs to the end
+    return _diag(np.minimum.reduceat(x, bounds, axis=1)[:, ::2], np.maximum.reduceat(x, bounds, axis=1)[:, ::2],
+                 np.minimum.reduceat(y, bounds, axis=1)[:, ::2], np.maximum.reduceat(y, bounds, axis=1)[:, ::2], k)
 
 
 def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
@@ -208,14 +209,16 @@ def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
     cend = cstart + lengths
     x, y, kk = _local_frame(track, idx, np.repeat(starts, lengths))
     t = track.t[idx]
-    extent = _reduce(x, y, kk[cstart], np.c_[cstart, cend].ravel())[::2]
+    extent = _reduce(x, y, kk[cstart], cstart, cend)
     small = extent < params.max_diameter_m
     first, last = cstart[small], cend[small] - 1
     diam = extent[small]
     if (~small).any():
         f2, l2 = _greedy(x, y, kk, t, cstart[~small], cend[~small], params.max_diameter_m, params.min_duration_s)
         if f2.size:
-            d2 = _reduce(x, y, kk[f2], np.c_[f2, l2 + 1].ravel())[::2]
+            order = np.argsort(f2)
+            f2, l2 = f2[order], l2[order]
+            d2 = _reduce(x, y, kk[f2], f2, l2 + 1)
             first, last, diam = np.r_[first, f2], np.r_[last, l2], np.r_[diam, d2]
             order = np.argsort(first, kind="stable")
             first, last, diam = first[order], last[order], diam[order]
