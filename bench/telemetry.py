@@ -79,6 +79,12 @@ def generate(vehicles: int, hours: float, interval: int, seed: int = 7):
     site_mask = real.copy()
     site_mask[dv, dump_k[dv]] = False
     sv, sk = np.nonzero(site_mask)
+    # a dumping place is in the steppe: no other truck's site within 500 m of it
+    dumps = SiteIndex.build(np.arange(dv.size), wlat[dv, dump_k[dv]], wlon[dv, dump_k[dv]], np.full(dv.size, 500.0), margin_m=0.0)
+    near, _, _ = dumps.query(wlat[sv, sk], wlon[sv, sk])
+    keep_site = np.ones(sv.size, dtype=bool)
+    keep_site[near] = False
+    sv, sk = sv[keep_site], sk[keep_site]
     sites = SiteIndex.build(np.arange(sv.size), wlat[sv, sk], wlon[sv, sk], np.full(sv.size, 150.0), kinds=["generator"] * sv.size)
     within = seg_start[dv, dump_k[dv]] + dwell_s[dv, dump_k[dv]] < horizon
     injected = (dv[within], (T0 + seg_start[dv, dump_k[dv]])[within], (T0 + seg_start[dv, dump_k[dv]] + dwell_s[dv, dump_k[dv]])[within])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
@@ -95,8 +95,6 @@ def vehicle_day(day: date, vehicle_id: int = Path(ge=1), principal: Principal = 
     vd = service.vehicle_day(db, principal, vehicle_id, day)
     tr = vd.analysis.track
     t0, t1 = int(vd.start.timestamp()), int(vd.end.timestamp())
-    from qaldyq.telemetry.service import _dt
-
-    points = [PointOut(time=_dt(t), lat=la, lon=lo) for t, la, lo in zip(tr.t.tolist(), tr.lat.tolist(), tr.lon.tolist()) if t0 <= t < t1]
+    points = [PointOut(time=datetime.fromtimestamp(t, tz=timezone.utc), lat=la, lon=lo) for t, la, lo in zip(tr.t.tolist(), tr.lat.tolist(), tr.lon.tolist()) if t0 <= t < t1]
     return VehicleDayOut(vehicle_id=vd.vehicle.id, plate=vd.vehicle.plate, day=vd.day.isoformat(), points=vd.points, distance_km=vd.distance_km,
                          stops=vd.stops, trips=vd.trips, alerts=vd.alerts, track=points)

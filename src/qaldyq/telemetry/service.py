@@ -472,16 +472,21 @@ def vehicle_day(db: Session, principal: Principal, vehicle_id: int, day: date, s
 
 # ---------------------------------------------------------------- matching and findings
 
-def match_legs_db(db: Session, legs: list[Leg], settings: TelemetrySettings | None = None) -> MatchResult:
+def match_legs_db(db: Session, legs: list[Leg], settings: TelemetrySettings | None = None,
+                  period: tuple[datetime, datetime] | None = None) -> MatchResult:
     """Match carrier legs (vehicle ids and site ids of the registry) against stored telemetry.
-    For the transfers domain: build `Leg`s from the documents and call this."""
+    For the transfers domain: build `Leg`s from the documents of a period and call this. Landfill
+    trips without a document are looked for among all vehicles that reported in the period
+    (default: the legs' span widened by the tolerance)."""
     s = settings or get_telemetry_settings()
-    if not legs:
-        return MatchResult()
     tol = timedelta(minutes=s.match_tolerance_minutes)
-    t_from = min(leg.pickup_at for leg in legs) - tol
-    t_to = max((leg.receipt_at or leg.pickup_at) for leg in legs) + tol
-    track = load_track(db, sorted({int(leg.vehicle_id) for leg in legs}), t_from, t_to)
+    if period is None:
+        if not legs:
+            return MatchResult()
+        period = (min(leg.pickup_at for leg in legs) - tol, max((leg.receipt_at or leg.pickup_at) for leg in legs) + tol)
+    t_from, t_to = period
+    reported = db.scalars(select(TelemetryPoint.vehicle_id).where(TelemetryPoint.time >= t_from, TelemetryPoint.time <= t_to).distinct()).all()
+    track = load_track(db, sorted(set(reported) | {int(leg.vehicle_id) for leg in legs}), t_from, t_to)
     sites = site_index(db, settings=s)
     return match_legs(track, sites, legs, MatchParams.from_settings(s))
 
@@ -509,8 +514,8 @@ def findings(db: Session, t_from: datetime, t_to: datetime, legs: list[Leg] | No
             out.append(Finding("signal_gap", "medium" if g.distance_m[i] > 5000 else "low", int(track.labels[g.vehicle[i]]), _dt(g.t_from[i]), None, {
                 "from": _dt(g.t_from[i]).isoformat(), "to": _dt(g.t_to[i]).isoformat(), "minutes": round((g.t_to[i] - g.t_from[i]) / 60, 1),
                 "distance_km": round(float(g.distance_m[i]) / 1000, 2)}))
-    if legs:
-        out += from_matching(match_legs_db(db, legs, s))
+    if legs is not None:
+        out += from_matching(match_legs_db(db, legs, s, (t_from, t_to)))
     return out
 
 
@@ -536,3 +541,7 @@ def counts(db: Session, principal: Principal, since: datetime) -> dict:
 
 def site_names(db: Session, ids: list[int]) -> dict[int, str]:
     return dict(db.execute(select(Site.id, Site.name).where(Site.id.in_(set(ids)))).all()) if ids else {}
+
+
+def plates(db: Session, vehicle_ids: list[int]) -> dict[int, str]:
+    return dict(db.execute(select(Vehicle.id, Vehicle.plate).where(Vehicle.id.in_(set(vehicle_ids)))).all()) if vehicle_ids else {}

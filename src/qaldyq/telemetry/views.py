@@ -21,7 +21,7 @@ from qaldyq.web import NavItem, render
 router = APIRouter(prefix="/telemetry", include_in_schema=False)
 
 NAV = [
-    NavItem("Vehicle tracking", "/telemetry", "telemetry.read", order=60),
+    NavItem("Vehicle tracking", "/telemetry/vehicles", "telemetry.read", order=60),
     NavItem("Dumping alerts", "/telemetry/alerts", "telemetry.alerts.read", order=61),
     NavItem("Unmatched documents", "/telemetry/unmatched", "telemetry.alerts.read", order=62),
 ]
@@ -68,6 +68,11 @@ def _map(db: Session, track, stops: list[dict], locale: str, focus=None, title: 
 
 
 @router.get("")
+def root():
+    return RedirectResponse("/telemetry/vehicles", status_code=303)
+
+
+@router.get("/vehicles")
 def overview(request: Request, principal: Principal = Depends(require("telemetry.read")), db: Session = Depends(get_db),
              page: int = Query(1, ge=1, le=10_000)):
     today = datetime.now(service.LOCAL_TZ).date()
@@ -101,7 +106,8 @@ def alerts_page(request: Request, status: str = Query("open"), page: int = Query
     status = status if status in STATES or status == "all" else "open"
     items, total = service.list_alerts(db, principal, None if status == "all" else status, limit=50, offset=(page - 1) * 50)
     names = _region_names(db, request.state.locale)
-    return render(request, "telemetry/alerts.html", _ctx(request, items=items, total=total, status=status, page=page, regions=names,
+    plates = service.plates(db, [a.vehicle_id for a in items])
+    return render(request, "telemetry/alerts.html", _ctx(request, items=items, total=total, status=status, page=page, regions=names, plates=plates,
                                                          can_manage=principal.can("telemetry.alerts.manage"), allowed_events=allowed_events))
 
 
