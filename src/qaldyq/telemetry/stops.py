@@ -1,10 +1,10 @@
 """Stop detection and trip segmentation, vectorized.
 
 A stop is a run of consecutive positions of one vehicle that all fit within D metres and that
-lasts at least N minutes. "Fit within D metres": the diagonal, in metres, of the smallest-area
-box around them among boxes turned by 0, 7.5, ..., 82.5 degrees in degree space is below D; this
-follows movingpandas' measure (the minimum rotated rectangle in degrees, its diagonal measured
-in metres) closely while staying vectorized. Runs are cut greedily from the left, as movingpandas' TrajectoryStopDetector does, so
+lasts at least N minutes. "Fit within D metres" follows movingpandas' measure (the minimum
+rotated rectangle in degree space, a diagonal of it measured in metres): the smallest-area box
+among boxes turned by 0, 7.5, ..., 82.5 degrees in degree space, and the mean of its two
+diagonals in metres (movingpandas measures one of the two, depending on the vertex order). Runs are cut greedily from the left, as movingpandas' TrajectoryStopDetector does, so
 the two agree on the stops (see bench/telemetry.py); the work is done on whole arrays:
 
 1. consecutive positions D or more apart can never share a stop: the track is cut there into
