@@ -134,7 +134,7 @@ def test_pages_render_and_the_alert_can_be_dismissed_from_the_page(client, db, f
     r = client.get(f"/telemetry/vehicles/{fleet.truck.id}?day={day}&lang=ru", headers=html)
     assert r.status_code == 200 and "<svg" in r.text and "<polyline" in r.text and "001ABC01" in r.text
     assert client.get("/telemetry/vehicles", headers=html).status_code == 200
-    r = client.get("/telemetry/unmatched", headers=html)
+    r = client.get("/telemetry/unmatched?lang=en", headers=html)
     assert r.status_code == 200 and "no transfer documents" in r.text
 
 
