@@ -144,3 +144,18 @@ def test_carrier_sees_its_vehicles_but_not_the_alert_pages(client, db, fleet, al
     r = client.get("/telemetry", headers=html)
     assert r.status_code == 200 and "001ABC01" in r.text  # /telemetry leads to the vehicles and "777XYZ02" not in r.text
     assert client.get("/telemetry/alerts", headers=html).status_code == 403
+
+
+def test_absurd_parameters_are_refused_with_the_parameter_named(client, db, fleet, alert, region_headers):
+    h = {**region_headers["inspector"], "Accept-Language": "ru"}
+    for query, name in (("limit=0", "limit"), ("limit=100000", "limit"), ("offset=-1", "offset"), ("vehicle_id=abc", "vehicle_id")):
+        r = client.get(f"/api/v1/telemetry/alerts?{query}", headers=h)
+        assert r.status_code == 422 and r.json()["errors"][0]["parameter"] == name, query
+    assert client.get("/api/v1/telemetry/alerts/0", headers=h).status_code == 422
+    assert client.get("/api/v1/telemetry/alerts/999999", headers=h).status_code == 404
+    r = client.post(f"/api/v1/telemetry/alerts/{alert.id}/events", json={"event": "dismiss", "reason": "x" * 2001}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/reason"
+    r = client.post(f"/api/v1/telemetry/alerts/{alert.id}/events", json={"event": "dismiss", "reason": "ok", "extra": 1}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/extra"
+    db.expire_all()
+    assert db.get(TelemetryAlert, alert.id).status == "open"

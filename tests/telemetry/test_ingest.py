@@ -184,3 +184,13 @@ def test_partitions_by_day_on_postgresql(client, db, fleet, carrier_headers, bac
                                 "WHERE p.relname = 'telemetry_points' ORDER BY 1")).scalars().all()
         days = {datetime.fromisoformat(p["time"]).strftime("%Y%m%d") for p in batch}
         assert names == sorted(f"telemetry_points_p{d}" for d in days)
+
+
+def test_body_over_the_byte_limit_is_refused(client, db, fleet, carrier_headers):
+    big = b"[" + b" " * (4 * 1024 * 1024 + 10) + b"]"
+    r = client.post(URL, content=big, headers={**carrier_headers, "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["detail"] == "The body may be at most 4194304 bytes."
+    lines = "\n".join(json.dumps(pt(minutes_ago=100 - i * 0.001)) for i in range(10_001))
+    r = client.post(URL, content=lines, headers={**carrier_headers, "Content-Type": "application/x-ndjson"})
+    assert r.status_code == 413 and r.json()["type"] == "urn:qaldyq:problem:batch-too-large"
+    assert count_points(db) == 0

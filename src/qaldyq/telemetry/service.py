@@ -310,6 +310,10 @@ def scan_alerts(db: Session, vehicle_ids: list[int], t_from: int, t_to: int, set
         return []
     st = an.stops
     vehicles = [int(track.labels[st.vehicle[i]]) for i in idx]
+    if db.get_bind().dialect.name == "postgresql":
+        # two batches of one truck analysed at once must not both raise the same alert
+        for vid in sorted(set(vehicles)):
+            db.execute(text("SELECT pg_advisory_xact_lock(hashtext('telemetry alerts'), :v)"), {"v": vid})
     owner = dict(db.execute(select(Vehicle.id, Vehicle.organization_id).where(Vehicle.id.in_(set(vehicles)))).all())
     regions = region_locator(db).locate(st.lat[idx], st.lon[idx])
     existing = db.scalars(select(TelemetryAlert).where(TelemetryAlert.vehicle_id.in_(set(vehicles)),
