@@ -159,3 +159,21 @@ def test_absurd_parameters_are_refused_with_the_parameter_named(client, db, flee
     assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/extra"
     db.expire_all()
     assert db.get(TelemetryAlert, alert.id).status == "open"
+
+
+def test_a_stop_across_local_midnight_shows_whole_on_both_days(client, db, fleet, carrier_headers):
+    from datetime import date, time as dtime
+
+    day = date.today() - timedelta(days=3)
+    start = datetime.combine(day, dtime(23, 20), LOCAL_TZ).astimezone(timezone.utc)
+    route = Route(start, *DEPOT, every_s=30).drive(*GEN).dwell(70).drive(*DEPOT)
+    assert client.post(URL, json=route.points("TRK-0001"), headers=carrier_headers).json()["accepted"] == len(route.t)
+    got = []
+    for d in (day, day + timedelta(days=1)):
+        body = client.get(f"/api/v1/telemetry/vehicles/{fleet.truck.id}/days/{d.isoformat()}", headers=carrier_headers).json()
+        at_gen = [s for s in body["stops"] if s["site_id"] == fleet.gen.id]
+        assert len(at_gen) == 1
+        got.append((at_gen[0]["start"], at_gen[0]["end"]))
+    assert got[0] == got[1]
+    s, e = (datetime.fromisoformat(x).astimezone(LOCAL_TZ) for x in got[0])
+    assert s.date() == day and e.date() == day + timedelta(days=1) and (e - s) >= timedelta(minutes=69)

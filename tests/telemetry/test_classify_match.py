@@ -131,3 +131,18 @@ def test_match_handles_no_points_and_no_legs():
     res = match_legs(Track.empty(), sites(), [_leg("TD-Y", 0, 60)], MatchParams())
     assert res.unmatched[0].reason == "no_telemetry"
     assert datetime.now(timezone.utc)
+
+
+def test_region_of_a_place_follows_registered_sites_then_centres():
+    from qaldyq.registry.regions import REGIONS
+    from qaldyq.telemetry.geo import RegionLocator
+
+    centres = [(k, c[0], c[1]) for k, _, _, _, _, c in REGIONS]
+    bare = RegionLocator(centres)
+    # 25 km east of Astana's centre: without sites, the nearest centre is Astana (city)
+    place = (51.128, 71.79)
+    assert bare.locate([place[0]], [place[1]]).tolist() == ["710000000"]
+    # an Akmola-region landfill registered right there puts the place in Akmola
+    with_sites = RegionLocator(centres, [("110000000", 51.13, 71.80)])
+    assert with_sites.locate([place[0], 43.24], [place[1], 76.95]).tolist() == ["110000000", "750000000"]
+    assert bare.locate([], []).tolist() == []
