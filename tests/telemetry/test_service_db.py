@@ -80,3 +80,41 @@ def test_demo_seed_uses_the_registry_vehicles(db, fleet):
     counted = dict(db.execute(select(TelemetryPoint.vehicle_id, func.count()).group_by(TelemetryPoint.vehicle_id)).all())
     assert set(counted) == {fleet.truck.id, fleet.truck2.id, fleet.foreign.id}
     assert ctx.logins == []
+
+
+def test_transfers_hook_classifies_consignor_and_receiver_and_lists_unmatched(client, db, fleet, region_headers, monkeypatch):
+    """When the transfers domain offers `carrier_legs`, stops at a leg's consignor and receiver are
+    classified as such and unmatched legs are listed."""
+    import sys
+    import types
+
+    from qaldyq.telemetry.service import LOCAL_TZ
+
+    start = (datetime.now(timezone.utc) - timedelta(hours=4)).replace(microsecond=0)
+    route = _day(db, fleet, start)
+    end = datetime.fromtimestamp(route.t[-1], tz=timezone.utc)
+    legs = [Leg("TD-2026-000200", fleet.truck.id, fleet.gen.id, fleet.landfill.id, start + timedelta(minutes=30), end - timedelta(minutes=5)),
+            Leg("TD-2026-000201", fleet.truck.id, fleet.landfill.id, fleet.gen.id, start - timedelta(hours=3), start - timedelta(hours=2))]
+    calls = []
+
+    def carrier_legs(db_, t_from, t_to, vehicle_ids=None):
+        calls.append(vehicle_ids)
+        return [leg for leg in legs if vehicle_ids is None or leg.vehicle_id in vehicle_ids]
+
+    pkg = types.ModuleType("qaldyq.transfers")
+    mod = types.ModuleType("qaldyq.transfers.service")
+    mod.carrier_legs = carrier_legs
+    monkeypatch.setitem(sys.modules, "qaldyq.transfers", pkg)
+    monkeypatch.setitem(sys.modules, "qaldyq.transfers.service", mod)
+    day = start.astimezone(LOCAL_TZ).date().isoformat()
+    body = client.get(f"/api/v1/telemetry/vehicles/{fleet.truck.id}/days/{day}", headers=region_headers["inspector"]).json()
+    cats = {s["site_id"]: s["category"] for s in body["stops"] if s["site_id"]}
+    assert cats == {fleet.depot.id: "depot", fleet.gen.id: "consignor", fleet.landfill.id: "receiver"}
+    assert [fleet.truck.id] in calls
+    from tests.telemetry.test_alerts_roles import login
+    from tests.factories import make_org
+
+    login(client, db, make_org(db, roles=("inspection",), region="710000000"), "inspector")
+    r = client.get("/telemetry/unmatched?lang=en", headers={"Accept": "text/html"})
+    assert r.status_code == 200 and "TD-2026-000201" in r.text and "TD-2026-000200" not in r.text
+    assert "The vehicle was not at the consignor near the pick-up time." in r.text and "001ABC01" in r.text

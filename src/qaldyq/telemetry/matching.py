@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from qaldyq.core.i18n import N_
-from qaldyq.telemetry.geofence import SiteIndex
+from qaldyq.telemetry.geofence import LegWindows, SiteIndex
 from qaldyq.telemetry.track import Track, join_equal
 
 UNMATCHED_REASONS = {
@@ -198,3 +198,19 @@ def _landfill_without_document(track, sites, visits: Visits, vcode, rpos, receip
     for j in cand[~explained]:
         out.append(LandfillVisit(track.labels[visits.vehicle[j]], sites.ids[visits.site[j]], _dt(visits.t_first[j]), _dt(visits.t_last[j])))
     return out
+
+
+def leg_windows(legs: list[Leg], track: Track, sites: SiteIndex, tolerance_s: float) -> LegWindows:
+    """Where each vehicle is expected when, for the stop classification (consignor near pick-up,
+    receiver near receipt)."""
+    if not legs:
+        return LegWindows.none()
+    v = track.code_of(np.array([leg.vehicle_id for leg in legs], dtype=track.labels.dtype if track.labels.size else object))
+    c = sites.position_of([leg.consignor_site_id for leg in legs])
+    r = sites.position_of([leg.receiver_site_id for leg in legs])
+    p = np.array([_ts(leg.pickup_at) for leg in legs], dtype=np.int64)
+    q = np.array([_ts(leg.receipt_at) for leg in legs], dtype=np.int64)
+    tol = int(tolerance_s)
+    ok_c = (v >= 0) & (c >= 0)
+    ok_r = ok_c & (r >= 0) & (q >= 0)
+    return LegWindows((v[ok_c], c[ok_c], p[ok_c] - tol, p[ok_c] + tol), (v[ok_r], r[ok_r], q[ok_r] - tol, q[ok_r] + tol))

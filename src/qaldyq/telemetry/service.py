@@ -29,8 +29,8 @@ from qaldyq.telemetry.analysis import Analysis, analyze
 from qaldyq.telemetry.config import TelemetrySettings, get_telemetry_settings
 from qaldyq.telemetry.findings import Finding, from_matching
 from qaldyq.telemetry.geo import RegionLocator, distance_m
-from qaldyq.telemetry.geofence import LegWindows, SiteIndex
-from qaldyq.telemetry.matching import Leg, MatchParams, MatchResult, match_legs
+from qaldyq.telemetry.geofence import SiteIndex
+from qaldyq.telemetry.matching import Leg, MatchParams, MatchResult, leg_windows, match_legs
 from qaldyq.telemetry.models import TelemetryAlert, TelemetryPoint
 from qaldyq.telemetry.stops import StopParams
 from qaldyq.telemetry.track import Track
@@ -282,10 +282,27 @@ def depot_positions(db: Session, track: Track, sites: SiteIndex) -> np.ndarray:
     return sites.position_of([depots.get(v) for v in vids])
 
 
-def analyze_db(db: Session, track: Track, settings: TelemetrySettings | None = None, legs: LegWindows | None = None) -> Analysis:
+def carrier_legs(db: Session, t_from: datetime, t_to: datetime, vehicle_ids: list[int] | None = None) -> list[Leg] | None:
+    """The carrier legs of the transfer documents in a period, from the transfers domain once it
+    provides `qaldyq.transfers.service.carrier_legs(db, t_from, t_to, vehicle_ids) -> list[Leg]`;
+    None while it does not (no transfer documents exist yet)."""
+    from qaldyq.domains import domain_module
+
+    transfers = domain_module("transfers", "service")
+    source = getattr(transfers, "carrier_legs", None) if transfers is not None else None
+    return None if source is None else list(source(db, t_from, t_to, vehicle_ids))
+
+
+def analyze_db(db: Session, track: Track, settings: TelemetrySettings | None = None, legs: list[Leg] | None = None) -> Analysis:
+    """Analyse a track against the registered sites; with carrier legs (default: those of the
+    transfers domain for the track's vehicles and period), stops at a leg's consignor or receiver
+    near its times are classified as such."""
     s = settings or get_telemetry_settings()
     sites = site_index(db, *_bbox(track), settings=s) if len(track) else SiteIndex.empty()
-    return analyze(track, sites, StopParams.from_settings(s), depot_positions(db, track, sites), legs)
+    if legs is None and len(track):
+        legs = carrier_legs(db, _dt(track.t.min()), _dt(track.t.max()), [int(v) for v in track.labels.tolist()])
+    windows = leg_windows(legs or [], track, sites, s.match_tolerance_minutes * 60)
+    return analyze(track, sites, StopParams.from_settings(s), depot_positions(db, track, sites), windows)
 
 
 def region_locator(db: Session) -> RegionLocator:

@@ -16,6 +16,7 @@ from qaldyq.telemetry.geofence import CATEGORY_LABELS
 from qaldyq.telemetry.matching import UNMATCHED_REASONS
 from qaldyq.telemetry.mapsvg import MapData, MapSite, MapStop, render as render_map
 from qaldyq.telemetry.workflow import EVENTS, STATES, TRANSITIONS, allowed_events
+from qaldyq.registry.models import Vehicle
 from qaldyq.web import NavItem, render
 
 router = APIRouter(prefix="/telemetry", include_in_schema=False)
@@ -120,8 +121,6 @@ def _alert_page(request: Request, db: Session, principal: Principal, alert_id: i
     a0, a1 = int(alert.started_at.timestamp()), int(alert.ended_at.timestamp())
     numbered = {i: "!" for i, (s, e) in enumerate(zip(an.stops.t_start.tolist(), an.stops.t_end.tolist())) if s <= a1 and e >= a0}
     svg = _map(db, track, stops, request.state.locale, title=alert.number, numbered=numbered) if len(track) else None
-    from qaldyq.registry.models import Vehicle
-
     vehicle = db.get(Vehicle, alert.vehicle_id)
     names = _region_names(db, request.state.locale)
     ctx = _ctx(request, alert=alert, svg=svg, vehicle=vehicle, region=names.get(alert.region_kato, alert.region_kato), error=error,
@@ -158,14 +157,11 @@ def alert_event(request: Request, alert_id: int, event: str = Form(max_length=20
 
 @router.get("/unmatched")
 def unmatched_page(request: Request, principal: Principal = Depends(require("telemetry.alerts.read")), db: Session = Depends(get_db)):
-    from qaldyq.domains import domain_module
-
-    # The transfers domain provides `carrier_legs(db, principal, t_from, t_to) -> list[Leg]` once
-    # documents exist; until then there is nothing to match and the page says so.
-    transfers = domain_module("transfers", "service")
-    source = getattr(transfers, "carrier_legs", None) if transfers is not None else None
+    until = datetime.now(service.LOCAL_TZ)
+    legs = service.carrier_legs(db, until - timedelta(days=7), until)
     rows = []
-    if source is not None:
-        until = datetime.now(service.LOCAL_TZ)
-        rows = service.match_legs_db(db, source(db, principal, until - timedelta(days=7), until)).unmatched
-    return render(request, "telemetry/unmatched.html", _ctx(request, transfers_ready=source is not None, rows=rows))
+    if legs:
+        visible = set(db.scalars(service.vehicles_query(principal, "telemetry.read").with_only_columns(Vehicle.id)))
+        rows = [r for r in service.match_legs_db(db, legs).unmatched if r.leg.vehicle_id in visible]
+    return render(request, "telemetry/unmatched.html", _ctx(request, transfers_ready=legs is not None, rows=rows,
+                                                               plates=service.plates(db, [r.leg.vehicle_id for r in rows])))
