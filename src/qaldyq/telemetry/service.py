@@ -28,7 +28,7 @@ from qaldyq.telemetry import ingest as ing
 from qaldyq.telemetry.analysis import Analysis, analyze
 from qaldyq.telemetry.config import TelemetrySettings, get_telemetry_settings
 from qaldyq.telemetry.findings import Finding, from_matching
-from qaldyq.telemetry.geo import RegionLocator, distance_m
+from qaldyq.telemetry.geo import RegionLocator, distance_m, inside_service_area
 from qaldyq.telemetry.geofence import SiteIndex
 from qaldyq.telemetry.matching import Leg, MatchParams, MatchResult, leg_windows, match_legs
 from qaldyq.telemetry.models import TelemetryAlert, TelemetryPoint
@@ -100,61 +100,10 @@ def ingest(db: Session, principal: Principal | None, items: list, *, now: dateti
     """Judge, store and analyse a batch of points (see ingest.REASONS for why a point may be
     refused). Idempotent: sending a batch again stores nothing new and counts duplicates."""
     s = settings or get_telemetry_settings()
-    now_ts = int((now or utcnow()).timestamp())
     b = ing.parse(items)
-    b.reject(ing.impossible(b.lat, b.lon), "impossible_coordinates", "lat")
-    live = b.status == 0
-    if live.any():
-        out = np.zeros(len(b), dtype=bool)
-        from qaldyq.telemetry.geo import inside_service_area
-
-        out[live] = ~inside_service_area(b.lat[live], b.lon[live], s.outside_tolerance_km)
-        b.reject(out, "outside_service_area", "lat")
-    b.reject(b.t > now_ts + s.clock_skew_s, "future_time", "time")
-    b.reject(b.t < now_ts - s.retention_days * 86400, "too_old", "time")
-
-    vid = np.full(len(b), -1, dtype=np.int64)
-    org = np.full(len(b), -1, dtype=np.int64)
-    live = b.status == 0
-    if live.any():
-        uniq, inv = np.unique(b.ident[live].astype(str), return_inverse=True)
-        found = _vehicles_by_ident(db, uniq.tolist())
-        ids = np.array([found.get(u, (-1, -1)) for u in uniq.tolist()], dtype=np.int64).reshape(-1, 2)
-        vid[live], org[live] = ids[inv.ravel(), 0], ids[inv.ravel(), 1]
-    by_tracker = np.array([isinstance(x, str) and x.startswith("t:") for x in b.ident], dtype=bool)
-    b.reject((vid < 0) & by_tracker, "unregistered_tracker", "tracker_id")
-    b.reject((vid < 0) & ~by_tracker, "unregistered_tracker", "plate")
-    if principal is not None and principal.scope("telemetry.ingest") is not Scope.ALL:
-        b.reject(org != principal.org_id, "not_permitted", "tracker_id")
-
-    # duplicates inside the batch: the first wins
-    acc = np.flatnonzero(b.status == 0)
-    if acc.size:
-        order = acc[np.lexsort((acc, b.t[acc], vid[acc]))]
-        dup = np.r_[False, (vid[order][1:] == vid[order][:-1]) & (b.t[order][1:] == b.t[order][:-1])]
-        mask = np.zeros(len(b), dtype=bool)
-        mask[order[dup]] = True
-        b.reject(mask, "duplicate", "time")
-
-    acc = np.flatnonzero(b.status == 0)
-    if acc.size:
-        vehicles = np.unique(vid[acc]).tolist()
-        sv, st, slat, slon = _stored_around(db, vehicles, int(b.t[acc].min()) - CONTEXT_S, int(b.t[acc].max()) + CONTEXT_S)
-        stored_keys = (sv << 32) + st
-        mask = np.zeros(len(b), dtype=bool)
-        mask[acc] = np.isin((vid[acc] << 32) + b.t[acc], stored_keys)
-        b.reject(mask, "duplicate", "time")
-        acc = np.flatnonzero(b.status == 0)
-        v_all = np.r_[vid[acc], sv]
-        t_all = np.r_[b.t[acc], st]
-        order = np.lexsort((t_all, v_all))
-        trusted = np.r_[np.zeros(acc.size, dtype=bool), np.ones(sv.size, dtype=bool)][order]
-        jp = ing.JumpParams(s.max_speed_kmh, s.jump_tolerance_m, s.max_jump_points)
-        jumped = ing.jumps(v_all[order], t_all[order], np.r_[b.lat[acc], slat][order], np.r_[b.lon[acc], slon][order], trusted, jp)
-        mask = np.zeros(len(b), dtype=bool)
-        from_batch = order < acc.size
-        mask[acc[order[from_batch & jumped]]] = True
-        b.reject(mask, "speed_jump", "lat")
+    _judge_places_and_times(b, int((now or utcnow()).timestamp()), s)
+    vid = _judge_vehicles(db, b, principal)
+    _judge_duplicates_and_jumps(db, b, vid, s)
 
     acc = np.flatnonzero(b.status == 0)
     inserted = _store(db, vid[acc], b.t[acc], b.lat[acc], b.lon[acc], b.speed[acc]) if acc.size else 0
@@ -162,9 +111,8 @@ def ingest(db: Session, principal: Principal | None, items: list, *, now: dateti
     if inserted < acc.size:  # a concurrent batch stored the same points first
         counts["duplicate"] = counts.get("duplicate", 0) + (acc.size - inserted)
     result = IngestResult(len(b), inserted, counts, [])
-    reason_of = {v: k for k, v in ing.REASON_CODES.items()}
     for i, pointer, msg in sorted(b.errors)[:100]:
-        result.errors.append({"index": i, "pointer": pointer, "reason": reason_of.get(int(b.status[i]), "malformed"), "message": msg})
+        result.errors.append({"index": i, "pointer": pointer, "reason": ing.CODE_REASON.get(int(b.status[i]), "malformed"), "message": msg})
     digest = hashlib.sha256(repr((b.ident.tolist(), b.t.tolist())).encode()).hexdigest()
     after = {"received": result.received, "accepted": result.accepted, "rejected": counts,
              "vehicles": int(np.unique(vid[acc]).size) if acc.size else 0,
@@ -175,6 +123,63 @@ def ingest(db: Session, principal: Principal | None, items: list, *, now: dateti
         alerts = scan_alerts(db, np.unique(vid[acc]).tolist(), window_from, int(b.t[acc].max()), s)
         result.alerts = [a.number for a in alerts]
     return result
+
+
+def _judge_places_and_times(b: ing.Batch, now_ts: int, s: TelemetrySettings) -> None:
+    b.reject(ing.impossible(b.lat, b.lon), "impossible_coordinates", "lat")
+    live = b.status == 0
+    if live.any():
+        out = np.zeros(len(b), dtype=bool)
+        out[live] = ~inside_service_area(b.lat[live], b.lon[live], s.outside_tolerance_km)
+        b.reject(out, "outside_service_area", "lat")
+    b.reject(b.t > now_ts + s.clock_skew_s, "future_time", "time")
+    b.reject(b.t < now_ts - s.retention_days * 86400, "too_old", "time")
+
+
+def _judge_vehicles(db: Session, b: ing.Batch, principal: Principal | None) -> np.ndarray:
+    """The vehicle id of each point (-1 if none); refuses unknown trackers and, for callers
+    limited to their own organization, other organizations' vehicles."""
+    vid = np.full(len(b), -1, dtype=np.int64)
+    org = np.full(len(b), -1, dtype=np.int64)
+    live = b.status == 0
+    if live.any():
+        uniq, inv = np.unique(b.ident[live].astype(str), return_inverse=True)
+        found = _vehicles_by_ident(db, uniq.tolist())
+        ids = np.array([found.get(u, (-1, -1)) for u in uniq.tolist()], dtype=np.int64).reshape(-1, 2)
+        vid[live], org[live] = ids[inv.ravel(), 0], ids[inv.ravel(), 1]
+    by_tracker = np.char.startswith(b.ident.astype(str), "t:")
+    b.reject((vid < 0) & by_tracker, "unregistered_tracker", "tracker_id")
+    b.reject((vid < 0) & ~by_tracker, "unregistered_tracker", "plate")
+    if principal is not None and principal.scope("telemetry.ingest") is not Scope.ALL:
+        b.reject(org != principal.org_id, "not_permitted", "tracker_id")
+    return vid
+
+
+def _judge_duplicates_and_jumps(db: Session, b: ing.Batch, vid: np.ndarray, s: TelemetrySettings) -> None:
+    # duplicates inside the batch: the first wins
+    acc = np.flatnonzero(b.status == 0)
+    if acc.size == 0:
+        return
+    order = acc[np.lexsort((acc, b.t[acc], vid[acc]))]
+    dup = np.r_[False, (vid[order][1:] == vid[order][:-1]) & (b.t[order][1:] == b.t[order][:-1])]
+    mask = np.zeros(len(b), dtype=bool)
+    mask[order[dup]] = True
+    b.reject(mask, "duplicate", "time")
+    # duplicates of stored points, then jumps judged together with the stored neighbours
+    acc = np.flatnonzero(b.status == 0)
+    sv, st, slat, slon = _stored_around(db, np.unique(vid[acc]).tolist(), int(b.t[acc].min()) - CONTEXT_S, int(b.t[acc].max()) + CONTEXT_S)
+    mask = np.zeros(len(b), dtype=bool)
+    mask[acc] = np.isin((vid[acc] << 32) + b.t[acc], (sv << 32) + st)
+    b.reject(mask, "duplicate", "time")
+    acc = np.flatnonzero(b.status == 0)
+    v_all, t_all = np.r_[vid[acc], sv], np.r_[b.t[acc], st]
+    order = np.lexsort((t_all, v_all))
+    trusted = np.r_[np.zeros(acc.size, dtype=bool), np.ones(sv.size, dtype=bool)][order]
+    jp = ing.JumpParams(s.max_speed_kmh, s.jump_tolerance_m, s.max_jump_points)
+    jumped = ing.jumps(v_all[order], t_all[order], np.r_[b.lat[acc], slat][order], np.r_[b.lon[acc], slon][order], trusted, jp)
+    mask = np.zeros(len(b), dtype=bool)
+    mask[acc[order[(order < acc.size) & jumped]]] = True
+    b.reject(mask, "speed_jump", "lat")
 
 
 def _store(db: Session, vid, t, lat, lon, speed) -> int:
