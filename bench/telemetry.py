@@ -30,8 +30,10 @@ CITIES = np.array([(51.13, 71.43), (43.24, 76.95), (42.34, 69.59), (49.81, 73.09
                    (53.21, 63.62), (44.85, 65.48), (49.95, 82.63), (54.88, 69.16), (43.65, 51.16), (51.23, 51.39), (42.90, 71.37)])
 
 
-def generate(vehicles: int, hours: float, interval: int, seed: int = 7):
-    """Returns (track, sites, injected) where injected = (vehicle, t_start, t_end) of dumping stops."""
+def generate(vehicles: int, hours: float, interval: int, seed: int = 7, noise: str = "white"):
+    """Returns (track, sites, injected) where injected = (vehicle, t_start, t_end) of dumping stops.
+    noise: "white" (independent errors of sigma 4 m per fix, the harder case) or "correlated"
+    (the same sigma, but the error drifts over about a minute, as a receiver's does)."""
     rng = np.random.default_rng(seed)
     K = 40  # segments (drive + dwell) per vehicle, more than a day needs
     city = CITIES[rng.integers(0, len(CITIES), vehicles)]
@@ -70,6 +72,12 @@ def generate(vehicles: int, hours: float, interval: int, seed: int = 7):
     lat = np.where(dwelling, wlat[v, k], wlat[v, k] + (wlat[v, k + 1] - wlat[v, k]) * f)
     lon = np.where(dwelling, wlon[v, k], wlon[v, k] + (wlon[v, k + 1] - wlon[v, k]) * f)
     jitter = rng.normal(0, 4.0, (2, lat.size))
+    if noise == "correlated":
+        # a moving average of white noise over ~60 s, rescaled to the same sigma
+        w = max(2, 60 // interval)
+        c = np.cumsum(np.c_[np.zeros((2, 1)), jitter], axis=1)
+        jitter = (c[:, w:] - c[:, :-w]) / np.sqrt(w)
+        jitter = np.c_[jitter, jitter[:, -1:].repeat(w - 1, axis=1)]
     lat += jitter[0] / M_PER_DEG_LAT
     lon += jitter[1] / (M_PER_DEG_LAT * np.cos(np.radians(lat)))
     keep = rng.random(lat.size) > 0.005  # lost fixes
@@ -160,13 +168,15 @@ def main(argv=None) -> None:
     ap.add_argument("--hours", type=float, default=14.0)
     ap.add_argument("--interval", type=int, default=5, help="seconds between fixes")
     ap.add_argument("--sample", type=int, default=40, help="vehicles given to movingpandas")
+    ap.add_argument("--noise", choices=("white", "correlated"), default="white", help="GPS error model")
     ap.add_argument("--no-movingpandas", action="store_true")
     args = ap.parse_args(argv)
     params = StopParams()
     print(f"machine: {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}")
     started = time.perf_counter()
-    track, sites, injected = generate(args.vehicles, args.hours, args.interval)
-    print(f"generated {len(track):,} points of {args.vehicles:,} vehicles and {len(sites):,} sites in {time.perf_counter() - started:.1f} s")
+    track, sites, injected = generate(args.vehicles, args.hours, args.interval, noise=args.noise)
+    print(f"generated {len(track):,} points of {args.vehicles:,} vehicles and {len(sites):,} sites ({args.noise} GPS noise) "
+          f"in {time.perf_counter() - started:.1f} s")
 
     started = time.perf_counter()
     an = analyze(track, sites, params)
