@@ -17,7 +17,9 @@ DOMAINS: tuple[str, ...] = (
     "signing",
     "ledger",
     "transfers",
-    "epr",
+    "epr",  # the operator route: registration, declarations, payments, certificates, customs
+    "ownsystem",  # the own-system route: Order 690 half-yearly confirmation
+    "payouts",  # operator payouts to waste organizations
     "telemetry",
     "control",
     "cadastre",
