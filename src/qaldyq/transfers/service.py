@@ -35,7 +35,7 @@ from qaldyq.core.roles import Scope
 from qaldyq.core.service import next_number
 from qaldyq.transfers.models import TransferDocument, TransferLeg, TransferVersion
 from qaldyq.transfers.schemas import TransferIn
-from qaldyq.transfers.workflow import FIELD_RULES, ORDER, Action, Party, State, next_state, transition
+from qaldyq.transfers.workflow import Action, Party, State, next_state, operation_permitted, transition
 
 MASS_WARNING_SHARE = 0.10  # a receipt more than 10 % from the declared mass is accepted with a warning
 CLOCK_SKEW = timedelta(minutes=5)
@@ -180,7 +180,7 @@ def _permits(site, code: str, operation: str) -> tuple[bool, bool]:
     codes = [c.replace(" ", "") for c in (site.permitted_waste_codes or [])]
     plain = code.replace(" ", "").rstrip("*")
     code_ok = any(plain == c.rstrip("*") or (len(c.rstrip("*")) < 6 and plain.startswith(c.rstrip("*"))) for c in codes)
-    return code_ok, operation in (site.permitted_operations or [])
+    return code_ok, operation_permitted(site.permitted_operations, operation)
 
 
 def check_receiver(db: Session, receiver_site, code: str, operation: str) -> None:
@@ -323,7 +323,8 @@ def record_weighing(db: Session, principal: Principal, number: str, data) -> Tra
     weighed_at = data.weighed_at if data.weighed_at.tzinfo else data.weighed_at.replace(tzinfo=timezone.utc)
     if weighed_at > utcnow() + CLOCK_SKEW:
         raise invalid("/weighed_at", "The weighing time is in the future.", code="future-time")
-    if doc.picked_up_at and weighed_at < doc.picked_up_at:
+    # weighing tickets and the web form give minutes: compare at that precision
+    if doc.picked_up_at and weighed_at < doc.picked_up_at.replace(second=0, microsecond=0):
         raise invalid("/weighed_at", "The load cannot be weighed before it was picked up.", code="before-pickup")
     if registry.certificate_valid_on(db, inst.id, weighed_at.date()) is None:
         raise invalid("/instrument_id", "The verification certificate of instrument {serial} is not valid on {day}.", code="instrument-not-verified",
@@ -484,7 +485,7 @@ def sign_with_held_key(db: Session, principal: Principal, number: str, action_va
     verification as any client."""
     payload, _version, _ = signing_request(db, principal, number, action_value)
     server = signing.sign_as_user(db, principal.user_id, payload)
-    return apply_signature(db, principal, number, action_value, hashlib.sha256(payload).hexdigest(), server.signature_b64)
+    return apply_signature(db, principal, number, action_value, hashlib.sha256(payload).hexdigest(), server.signature)
 
 
 def _ref(doc: TransferDocument) -> ledger.Reference:

@@ -165,3 +165,27 @@ def mermaid() -> str:
             lines.append(f"    {t.state.value} --> {target.value}: {t.action.value} ({t.party.value})")
     lines += [f"    {s.value} --> [*]" for s in sorted(FINAL_STATES)]
     return "\n".join(lines)
+
+
+# Which of the registry's permitted operations (registry.vocab.OPERATIONS) allow each R/D
+# operation of a transfer document (Basel Convention Annex IV codes). A site may also list the
+# R/D codes themselves. D6, D7 and D11 (release to water, to the sea, incineration at sea) are
+# never permitted.
+_RECOVERY = {"recycling", "treatment", "dismantling"}
+OPERATION_PERMITS: dict[str, frozenset[str]] = {
+    "R1": frozenset({"energy_recovery"}),
+    **{f"R{i}": frozenset(_RECOVERY) for i in range(2, 12)},
+    "R12": frozenset({"sorting", "treatment", "dismantling"}),
+    "R13": frozenset({"storage", "accumulation", "collection"}),
+    "D1": frozenset({"landfilling"}), "D2": frozenset({"landfilling"}), "D3": frozenset({"landfilling"}),
+    "D4": frozenset({"landfilling"}), "D5": frozenset({"landfilling"}), "D12": frozenset({"landfilling"}),
+    "D8": frozenset({"neutralization", "treatment"}), "D9": frozenset({"neutralization", "treatment"}),
+    "D10": frozenset({"incineration"}),
+    "D13": frozenset({"treatment", "sorting"}), "D14": frozenset({"treatment", "sorting"}),
+    "D15": frozenset({"storage", "accumulation", "collection"}),
+}
+
+
+def operation_permitted(site_operations, operation: str) -> bool:
+    ops = set(site_operations or ())
+    return operation in ops or bool(ops & OPERATION_PERMITS.get(operation, frozenset()))
