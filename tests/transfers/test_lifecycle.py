@@ -189,3 +189,43 @@ def test_tampering_with_a_stored_document_or_signature_is_detected(world, db):
     db.execute(text("update signing_signatures set action = 'sign_carrier' where id = :i"), {"i": sig_id})
     check = world.http.get(f"/api/v1/transfers/{n}/verification").json()
     assert check["intact"] is False
+
+
+def test_revision_after_acceptance_needs_every_party_and_corrects_the_ledger_by_reversal(world, db):
+    n = world.to_in_transit()["number"]
+    world.weigh(n, 14_000, 12_000)
+    world.sign(world.receiver, n, "receive")
+    assert world.accept(n, 2000).status_code == 200
+    # a direct edit is refused: the fields are sealed
+    r = world.http.patch(f"/api/v1/transfers/{n}", json={"description": "x", "expected_version": world.get(n)["version"]}, headers=world.consignor.headers)
+    assert r.status_code == 409
+    r = world.http.post(f"/api/v1/transfers/{n}/revisions", json={"changes": {"accepted_kg": 1800, "refused_kg": 200, "refusal_reason": "Влажность"},
+                                                                   "reason": "Пересортировка на заводе"}, headers=world.receiver.headers)
+    assert r.status_code == 201, r.text
+    rev = r.json()["id"]
+    assert balance(db, world.rec_site) == 2000  # nothing changes before every party approves
+    d = world.http.post(f"/api/v1/transfers/{n}/revisions/{rev}/decision", json={"approved": True}, headers=world.consignor.headers)
+    assert d.json()["status"] == "pending"
+    d = world.http.post(f"/api/v1/transfers/{n}/revisions/{rev}/decision", json={"approved": True}, headers=world.carrier.headers)
+    assert d.json()["status"] == "applied"
+    doc = world.get(n)
+    assert doc["accepted_kg"] == 1800 and doc["state"] == "partially_accepted"
+    assert balance(db, world.rec_site) == 1800 and balance(db, world.gen_site) == 200
+    from qaldyq.ledger.integrity import verify_ledger
+
+    assert verify_ledger(db).ok
+    assert world.http.get(f"/api/v1/transfers/{n}/verification").json()["intact"] is True
+
+
+def test_a_refused_revision_changes_nothing(world, db):
+    n = world.to_in_transit()["number"]
+    world.weigh(n, 14_000, 12_000)
+    world.sign(world.receiver, n, "receive")
+    world.accept(n, 2000)
+    rev = world.http.post(f"/api/v1/transfers/{n}/revisions", json={"changes": {"description": "Смешанные отходы"}, "reason": "Уточнение описания"},
+                          headers=world.consignor.headers).json()["id"]
+    d = world.http.post(f"/api/v1/transfers/{n}/revisions/{rev}/decision", json={"approved": False, "comment": "Не согласны"}, headers=world.receiver.headers)
+    assert d.json()["status"] == "refused"
+    assert world.get(n)["description"] != "Смешанные отходы"
+    r = world.http.post(f"/api/v1/transfers/{n}/revisions", json={"changes": {"declared_mass_kg": 1}, "reason": "попытка"}, headers=world.consignor.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/changes/declared_mass_kg"

@@ -113,6 +113,27 @@ def sign(body: s.SignatureIn, number: str = NUMBER, principal: Principal = Depen
     return out(principal, doc)
 
 
+@router.get("/{number}/revisions", response_model=list[s.RevisionOut])
+def list_revisions(number: str = NUMBER, principal: Principal = Depends(require(service.READ)), db: Session = Depends(get_db)):
+    return service.revisions(db, service.get_document(db, principal, number))
+
+
+@router.post("/{number}/revisions", response_model=s.RevisionOut, status_code=201)
+def request_revision(body: s.RevisionIn, number: str = NUMBER, principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    """After acceptance a document changes only by a revision that every party approves."""
+    req = service.request_revision(db, principal, number, body.changes, body.reason)
+    db.commit()
+    return req
+
+
+@router.post("/{number}/revisions/{revision_id}/decision", response_model=s.RevisionOut)
+def decide_revision(body: s.RevisionDecision, revision_id: int = Path(ge=1), number: str = NUMBER,
+                    principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    req = service.decide_revision(db, principal, number, revision_id, body.approved, body.comment)
+    db.commit()
+    return req
+
+
 @router.get("/{number}/versions", response_model=list[s.VersionOut])
 def versions(number: str = NUMBER, principal: Principal = Depends(require(service.READ)), db: Session = Depends(get_db)):
     return service.versions(db, service.get_document(db, principal, number))

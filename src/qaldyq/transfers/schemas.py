@@ -165,6 +165,36 @@ class TransferOut(BaseModel):
     allowed_actions: list[str] = Field(default_factory=list)
 
 
+class RevisionIn(Strict):
+    changes: dict[str, str | int | None] = Field(min_length=1, max_length=6)
+    reason: str = Field(min_length=5, max_length=1000)
+
+
+class RevisionDecision(Strict):
+    approved: bool
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class ApprovalOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    org_id: int
+    approved: bool
+    comment: str | None
+    at: datetime
+
+
+class RevisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    requested_by_org_id: int
+    changes: dict
+    reason: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+    approvals: list[ApprovalOut]
+
+
 class TransferPage(BaseModel):
     total: int
     items: list[TransferOut]

@@ -33,9 +33,9 @@ from qaldyq.core.database import utcnow
 from qaldyq.core.errors import Problem, conflict, forbidden, invalid, not_found
 from qaldyq.core.roles import Scope
 from qaldyq.core.service import next_number
-from qaldyq.transfers.models import TransferDocument, TransferLeg, TransferVersion
+from qaldyq.transfers.models import RevisionApproval, RevisionRequest, TransferDocument, TransferLeg, TransferVersion
 from qaldyq.transfers.schemas import TransferIn
-from qaldyq.transfers.workflow import Action, Party, State, next_state, operation_permitted, transition
+from qaldyq.transfers.workflow import REVISABLE_STATES, Action, Party, State, next_state, operation_permitted, transition
 
 MASS_WARNING_SHARE = 0.10  # a receipt more than 10 % from the declared mass is accepted with a warning
 CLOCK_SKEW = timedelta(minutes=5)
@@ -595,3 +595,93 @@ def verify_document(db: Session, number: str) -> dict:
     return {"number": doc.number, "state": doc.state, "version": doc.version, "waste_code": doc.waste_code,
             "declared_mass_kg": doc.declared_mass_kg, "accepted_kg": doc.accepted_kg, "signatures": sigs,
             "intact": not problems, "problems": problems}
+
+
+# ---------------------------------------------------------------- revisions after acceptance
+
+REVISABLE_FIELDS = ("waste_code", "description", "accepted_kg", "refused_kg", "refusal_reason", "operation_done")
+
+
+def request_revision(db: Session, principal: Principal, number: str, changes: dict, reason: str) -> RevisionRequest:
+    """A party asks to change an accepted document; the requester's organization approves by
+    asking; the change applies when every other party has approved."""
+    doc = get_document(db, principal, number, lock=True)
+    if principal.org_id not in parties(doc) or not principal.can(WRITE):
+        raise forbidden("Only a party to the document may request a revision.")
+    if State(doc.state) not in REVISABLE_STATES:
+        raise conflict("/changes", "Before acceptance the document is changed by its own steps, not by a revision.", code="not-revisable")
+    if db.scalar(select(RevisionRequest.id).where(RevisionRequest.document_id == doc.id, RevisionRequest.status == "pending")):
+        raise conflict("/changes", "A revision of this document is already waiting for approval.", code="revision-pending")
+    unknown = [f for f in changes if f not in REVISABLE_FIELDS]
+    if unknown or not changes:
+        raise invalid(f"/changes/{unknown[0]}" if unknown else "/changes", "Only these fields can be revised: {fields}.", code="not-revisable-field",
+                      fields=", ".join(REVISABLE_FIELDS))
+    _check_revision(db, doc, changes)
+    req = RevisionRequest(document_id=doc.id, requested_by_org_id=principal.org_id, requested_by_user_id=principal.user_id, reason=reason,
+                          changes={f: {"from": getattr(doc, f), "to": v} for f, v in changes.items()})
+    req.approvals = [RevisionApproval(org_id=principal.org_id, user_id=principal.user_id, approved=True)]
+    db.add(req)
+    db.flush()
+    return req
+
+
+def _check_revision(db: Session, doc: TransferDocument, changes: dict) -> None:
+    if "waste_code" in changes:
+        waste = _waste(db, changes["waste_code"])
+        check_receiver(db, registry.get_site(db, doc.receiver_site_id), waste.code, doc.planned_operation)
+    accepted = changes.get("accepted_kg", doc.accepted_kg)
+    refused = changes.get("refused_kg", doc.refused_kg)
+    if ("accepted_kg" in changes or "refused_kg" in changes):
+        if not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in (accepted, refused)):
+            raise invalid("/changes/accepted_kg", "Must be a whole number.", code="int_type")
+        if accepted + refused != doc.net_kg:
+            raise invalid("/changes/refused_kg", "Accepted and refused mass must add up to the received mass ({net} kg).", code="does-not-add-up", net=doc.net_kg)
+        if accepted == 0 or (doc.accepted_kg == 0):
+            raise invalid("/changes/accepted_kg", "A refusal cannot be turned into an acceptance, or back, by a revision.", code="not-revisable")
+
+
+def decide_revision(db: Session, principal: Principal, number: str, revision_id: int, approve: bool, comment: str | None) -> RevisionRequest:
+    doc = get_document(db, principal, number, lock=True)
+    req = db.get(RevisionRequest, revision_id)
+    if req is None or req.document_id != doc.id:
+        raise not_found("Revision {id} does not exist.", id=revision_id)
+    if req.status != "pending":
+        raise conflict("/approved", "This revision has already been decided.", code="revision-decided")
+    if principal.org_id not in parties(doc) or not principal.can(WRITE):
+        raise forbidden("Only a party to the document may decide on a revision.")
+    if any(a.org_id == principal.org_id for a in req.approvals):
+        raise conflict("/approved", "Your organization has already decided on this revision.", code="already-decided")
+    req.approvals.append(RevisionApproval(org_id=principal.org_id, user_id=principal.user_id, approved=approve, comment=comment))
+    if not approve:
+        req.status, req.decided_at = "refused", utcnow()
+    elif parties(doc) <= {a.org_id for a in req.approvals if a.approved}:
+        _apply_revision(db, principal, doc, req)
+    db.flush()
+    return req
+
+
+def _apply_revision(db: Session, principal: Principal, doc: TransferDocument, req: RevisionRequest) -> None:
+    """Apply an approved revision; a change of accepted mass corrects the ledger by reversal and
+    a new posting, never by editing entries."""
+    changes = {f: c["to"] for f, c in req.changes.items()}
+    _check_revision(db, doc, changes)
+    mass_changed = {"accepted_kg", "refused_kg"} & changes.keys()
+    for f, v in changes.items():
+        setattr(doc, f, v)
+    if "waste_code" in changes:
+        doc.hazardous = _waste(db, doc.waste_code).hazardous
+    if mass_changed and doc.pending_txn_id:
+        posted = [t for t in ledger_reports.transactions_by_reference(db, DOCUMENT_TYPE, doc.number)
+                  if t.kind == "transfer_posted" and t.reversed_by_id is None]
+        for t in posted:
+            ledger.reverse(db, key=f"{doc.number}:revision:{req.id}:reverse", transaction_id=t.id, reason=req.reason, user_id=principal.user_id)
+        ledger.post_transfer(db, key=f"{doc.number}:revision:{req.id}:accepted", pending_id=doc.pending_txn_id, accepted_kg=doc.accepted_kg,
+                             refused_kg=doc.refused_kg, reference=_ref(doc), note=req.reason, user_id=principal.user_id)
+        doc.state = next_state(State.RECEIVED, Action.ACCEPT, accepted_kg=doc.accepted_kg, refused_kg=doc.refused_kg).value \
+            if doc.state != State.PROCESSED else doc.state
+    req.status, req.decided_at = "applied", utcnow()
+    _bump(db, doc, f"revision:{req.id}", principal)
+
+
+def revisions(db: Session, doc: TransferDocument) -> list[RevisionRequest]:
+    return list(db.scalars(select(RevisionRequest).where(RevisionRequest.document_id == doc.id).order_by(RevisionRequest.id)))
