@@ -229,3 +229,12 @@ def test_a_refused_revision_changes_nothing(world, db):
     assert world.get(n)["description"] != "Смешанные отходы"
     r = world.http.post(f"/api/v1/transfers/{n}/revisions", json={"changes": {"declared_mass_kg": 1}, "reason": "попытка"}, headers=world.consignor.headers)
     assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/changes/declared_mass_kg"
+
+
+def test_the_docs_show_the_current_lifecycle():
+    from pathlib import Path
+
+    from qaldyq.transfers.workflow import mermaid
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "transfers.md").read_text()
+    assert mermaid() in text, "docs/transfers.md is out of step with workflow.py: regenerate the diagram"
