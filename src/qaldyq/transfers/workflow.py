@@ -58,7 +58,7 @@ STATE_LABELS = {
 ACTION_LABELS = {
     Action.SIGN_CONSIGNOR: N_("Sign as consignor"),
     Action.SIGN_CARRIER: N_("Take over as carrier"),
-    Action.RECEIVE: N_("Record the weighing"),
+    Action.RECEIVE: N_("Sign the receipt"),
     Action.ACCEPT: N_("Accept or refuse"),
     Action.PROCESS: N_("Declare the operation done"),
     Action.CANCEL: N_("Cancel"),
