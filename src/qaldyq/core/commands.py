@@ -165,7 +165,7 @@ def demo(
     """Migrate, load the demo dataset (once), print the demo logins and serve."""
     from rich.table import Table
 
-    from qaldyq.core.demo import DemoContext, is_loaded, load
+    from qaldyq.core.demo import DEMO_PASSWORD, DemoContext, demo_logins, is_loaded, load
 
     settings = get_settings()
     migrate.upgrade(settings.database_url)
@@ -173,19 +173,19 @@ def demo(
     with db.session(write=True) as session:
         if is_loaded(session):
             console.print("demo data already loaded")
-            ctx = None
         else:
             with Progress(console=err, transient=True) as progress:
                 task = progress.add_task("loading demo data", total=None)
-                ctx = load(session, DemoContext(seed=seed), progress=lambda i, n, what: progress.update(task, completed=i, total=n, description=f"demo: {what}"))
+                load(session, DemoContext(seed=seed), progress=lambda i, n, what: progress.update(task, completed=i, total=n, description=f"demo: {what}"))
             session.commit()
+        logins = demo_logins(session)
     db.dispose()
-    if ctx is not None and ctx.logins:
-        table = Table(title=f"Demo logins (password for all: {ctx.password}) — demo data only, never in production")
+    if logins:
+        table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD}) — demo data only, never in production")
         for col in ("user name", "role", "organization"):
             table.add_column(col)
-        for login in ctx.logins:
-            table.add_row(login["username"], login["role"], login["organization"])
+        for login in logins:
+            table.add_row(*login)
         console.print(table)
     if not load_only:
         console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")

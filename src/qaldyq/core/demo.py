@@ -50,3 +50,11 @@ def load(db: Session, ctx: DemoContext | None = None, progress=None) -> DemoCont
     if progress:
         progress(len(seeders), len(seeders), "done")
     return ctx
+
+
+def demo_logins(db: Session) -> list[tuple[str, str, str]]:
+    """(user name, role, organization) of the demo accounts, also when the data was loaded earlier."""
+    from qaldyq.core.models import User
+
+    users = db.scalars(select(User).where(User.username.like("demo.%")).order_by(User.id)).all()
+    return [(u.username, u.role, u.organization.name_ru if u.organization else "") for u in users]
