@@ -31,6 +31,7 @@ from qaldyq.signing import service as signing
 from qaldyq.core.auth import Principal
 from qaldyq.core.database import utcnow
 from qaldyq.core.errors import Problem, conflict, forbidden, invalid, not_found
+from qaldyq.core.i18n import N_
 from qaldyq.core.roles import Scope
 from qaldyq.core.service import next_number
 from qaldyq.transfers.models import RevisionApproval, RevisionRequest, TransferDocument, TransferLeg, TransferVersion
@@ -156,6 +157,15 @@ def allowed_actions(principal: Principal, doc: TransferDocument) -> list[str]:
     return out
 
 
+def _party_step(db: Session, principal: Principal, number: str, expected_version: int, party: Party, refusal: str) -> TransferDocument:
+    """The document, locked, at the version the caller saw, if the caller is `party`."""
+    doc = get_document(db, principal, number, lock=True)
+    _check_version(doc, expected_version)
+    if not party_of(principal, doc, party):
+        raise forbidden(refusal)
+    return doc
+
+
 def _check_version(doc: TransferDocument, expected: int) -> None:
     if expected != doc.version:
         raise conflict("/expected_version", "The document has changed since you loaded it (version {current}); reload it.", code="stale-version", current=doc.version)
@@ -258,10 +268,7 @@ def create_document(db: Session, principal: Principal, data: TransferIn) -> Tran
 
 def edit_document(db: Session, principal: Principal, number: str, patch) -> TransferDocument:
     """Change a draft. Every field of the edit form is sealed by the consignor's signature."""
-    doc = get_document(db, principal, number, lock=True)
-    if not party_of(principal, doc, Party.CONSIGNOR):
-        raise forbidden("Only the consignor may edit the document.")
-    _check_version(doc, patch.expected_version)
+    doc = _party_step(db, principal, number, patch.expected_version, Party.CONSIGNOR, N_("Only the consignor may edit the document."))
     changes = patch.model_dump(exclude_unset=True, exclude={"expected_version"})
     if doc.state != State.DRAFT:
         field = next(iter(changes), "")
@@ -313,10 +320,7 @@ def set_leg_vehicle(db: Session, principal: Principal, number: str, vehicle_id: 
 
 
 def record_weighing(db: Session, principal: Principal, number: str, data) -> TransferDocument:
-    doc = get_document(db, principal, number, lock=True)
-    _check_version(doc, data.expected_version)
-    if not party_of(principal, doc, Party.RECEIVER):
-        raise forbidden("Only the receiver may weigh the load.")
+    doc = _party_step(db, principal, number, data.expected_version, Party.RECEIVER, N_("Only the receiver may weigh the load."))
     if doc.state != State.IN_TRANSIT or next_leg(doc) is not None:
         raise conflict("/instrument_id", "The load can be weighed only when every carrier has signed.", code="not-in-transit")
     inst = _receiver_instrument(db, doc, data.instrument_id)
@@ -352,10 +356,7 @@ def _receiver_instrument(db: Session, doc: TransferDocument, instrument_id: int)
 
 
 def record_acceptance(db: Session, principal: Principal, number: str, data) -> TransferDocument:
-    doc = get_document(db, principal, number, lock=True)
-    _check_version(doc, data.expected_version)
-    if not party_of(principal, doc, Party.RECEIVER):
-        raise forbidden("Only the receiver may accept or refuse the load.")
+    doc = _party_step(db, principal, number, data.expected_version, Party.RECEIVER, N_("Only the receiver may accept or refuse the load."))
     if doc.state != State.RECEIVED:
         raise conflict("/accepted_kg", "The load can be accepted only after it has been weighed.", code="not-received")
     if data.accepted_kg > doc.net_kg:
@@ -369,10 +370,7 @@ def record_acceptance(db: Session, principal: Principal, number: str, data) -> T
 
 
 def record_processing(db: Session, principal: Principal, number: str, data) -> TransferDocument:
-    doc = get_document(db, principal, number, lock=True)
-    _check_version(doc, data.expected_version)
-    if not party_of(principal, doc, Party.RECEIVER):
-        raise forbidden("Only the receiver may declare the operation.")
+    doc = _party_step(db, principal, number, data.expected_version, Party.RECEIVER, N_("Only the receiver may declare the operation."))
     if doc.state not in (State.ACCEPTED, State.PARTIALLY_ACCEPTED):
         raise conflict("/operation_done", "The operation can be declared only after acceptance.", code="not-accepted")
     _, op_ok = _permits(registry.get_site(db, doc.receiver_site_id), doc.waste_code, data.operation_done)
