@@ -20,7 +20,7 @@ def test_health_reports_database_and_revision(client, backend):
     body = r.json()
     assert body["database"] == backend
     # Domain branches start from 0001_foundation, so the heads are theirs once they exist.
-    assert body["revisions"] == head_revisions(client.app.state.db.url)
+    assert body["revisions"] and set(body["revisions"]) <= set(head_revisions(client.app.state.db.url))
     assert body["migrations_current"] is True
 
 

@@ -8,7 +8,7 @@ from qaldyq import __version__
 from qaldyq.core import audit, service
 from qaldyq.core.auth import Principal, current_principal, get_db, require
 from qaldyq.core.errors import forbidden
-from qaldyq.core.migrate import current_revisions, head_revisions
+from qaldyq.core.migrate import current_revisions, is_current
 from qaldyq.core.models import AuditRecord, User
 from qaldyq.core.roles import Role, Scope, all_permissions
 from qaldyq.core.schemas import AuditOut, AuditVerifyOut, Health, Me, NewToken, TokenCreated, TokenOut, TokenRequest, UserIn, UserOut
@@ -20,7 +20,7 @@ router = APIRouter()
 def health(request: Request):
     db = request.app.state.db
     revisions = current_revisions(db.engine)
-    return Health(status="ok", version=__version__, database=db.kind, revisions=revisions, migrations_current=revisions == head_revisions(db.url))
+    return Health(status="ok", version=__version__, database=db.kind, revisions=revisions, migrations_current=is_current(db.engine, db.url))
 
 
 @router.post("/auth/token", response_model=TokenCreated, status_code=201, tags=["auth"])

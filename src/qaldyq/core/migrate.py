@@ -27,3 +27,14 @@ def current_revisions(engine: Engine) -> list[str]:
 
 def head_revisions(url: str) -> list[str]:
     return sorted(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+
+
+def is_current(engine: Engine, url: str) -> bool:
+    """Every head of every domain branch is applied. (The version table lists only the heads that
+    no other applied revision depends on, so it is compared through the revision graph.)"""
+    script = ScriptDirectory.from_config(alembic_config(url))
+    current = current_revisions(engine)
+    if not current:
+        return False
+    applied = {rev.revision for rev in script.iterate_revisions(current, "base")}
+    return set(script.get_heads()) <= applied

@@ -10,7 +10,7 @@ from qaldyq.core.audit import Actor, set_actor
 from qaldyq.core.auth import SESSION_COOKIE, Principal, checked_principal, current_principal, get_db
 from qaldyq.core.errors import Problem
 from qaldyq.core.i18n import Translator
-from qaldyq.core.migrate import current_revisions, head_revisions
+from qaldyq.core.migrate import current_revisions, is_current
 from qaldyq.core.security import sha256_hex
 from qaldyq.web import NavItem, render
 
@@ -69,4 +69,4 @@ def logout(request: Request, principal: Principal = Depends(current_principal), 
 def health_page(request: Request, principal: Principal | None = Depends(checked_principal)):
     db = request.app.state.db
     revisions = current_revisions(db.engine)
-    return render(request, "core/health.html", {"database": db.kind, "revisions": revisions, "heads": head_revisions(db.url), "version": __version__})
+    return render(request, "core/health.html", {"database": db.kind, "revisions": revisions, "current": is_current(db.engine, db.url), "version": __version__})
