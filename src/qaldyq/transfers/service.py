@@ -683,3 +683,26 @@ def _apply_revision(db: Session, principal: Principal, doc: TransferDocument, re
 
 def revisions(db: Session, doc: TransferDocument) -> list[RevisionRequest]:
     return list(db.scalars(select(RevisionRequest).where(RevisionRequest.document_id == doc.id).order_by(RevisionRequest.id)))
+
+
+# ---------------------------------------------------------------- for telemetry matching
+
+def carrier_legs(db: Session, t_from: datetime, t_to: datetime, vehicle_ids: list[int] | None = None):
+    """The carrier legs taken over between t_from and t_to, for matching against vehicle tracks
+    (telemetry calls this): the vehicle should have been at the consignor near pick-up and at
+    the receiver near receipt. Legs after the first are not at the consignor, so only the first
+    leg's pick-up is a consignor visit; the last leg's receipt is the receiver visit."""
+    from qaldyq.telemetry.matching import Leg
+
+    q = (select(TransferLeg, TransferDocument).join(TransferDocument, TransferLeg.document_id == TransferDocument.id)
+         .where(TransferLeg.taken_over_at.is_not(None), TransferLeg.taken_over_at >= t_from, TransferLeg.taken_over_at <= t_to,
+                TransferLeg.vehicle_id.is_not(None)))
+    if vehicle_ids:
+        q = q.where(TransferLeg.vehicle_id.in_(vehicle_ids))
+    legs = []
+    for leg, doc in db.execute(q.order_by(TransferLeg.taken_over_at)).all():
+        last = leg.seq == len(doc.legs)
+        legs.append(Leg(document=doc.number, vehicle_id=leg.vehicle_id, consignor_site_id=doc.consignor_site_id if leg.seq == 1 else None,
+                        receiver_site_id=doc.receiver_site_id if last else None, pickup_at=leg.taken_over_at,
+                        receipt_at=doc.received_at if last else None))
+    return legs
