@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qaldyq.catalog import service as catalog
 from qaldyq.core.auth import Principal, checked_principal, get_db, require
 from qaldyq.core.errors import Problem
 from qaldyq.core.i18n import N_, Translator
@@ -20,6 +21,7 @@ from qaldyq.epr import service, xlsx
 from qaldyq.epr.charts import bar_chart
 from qaldyq.epr.exemptions import EXEMPTIONS
 from qaldyq.epr.models import Declaration
+from qaldyq.registry import service as registry
 from qaldyq.registry.models import Organization
 from qaldyq.web import NavItem, render
 
@@ -209,10 +211,16 @@ async def cancel(request: Request, number: str, principal: Principal = Depends(r
 @router.get("/epr/totals")
 def totals_page(request: Request, year: int = 2024, principal: Principal = Depends(require("epr.stats")), db: Session = Depends(get_db)):
     data = service.totals(db, _year(year))
+    loc = request.state.locale
+    regions = {r.kato: getattr(r, f"name_{loc}") for r in registry.list_regions(db)}
+    _, rows = catalog.list_rows(db, "product-groups", dt.date(_year(year), 12, 31), limit=1000)
+    groups = {g.code: getattr(g, f"name_{loc}") for g in rows}
+    _ = Translator(loc)
+    groups.update({"vehicles": _("Vehicles"), "agricultural-machinery": _("Agricultural machinery")})
     return render(request, "epr/totals.html", {
         "t": data, "year": _year(year),
-        "group_chart": bar_chart([(g, v["invoiced"], v["paid"]) for g, v in data["by_product_group"].items()]),
-        "region_chart": bar_chart([(r, v["invoiced"], v["paid"]) for r, v in data["by_region"].items()]),
+        "group_chart": bar_chart([(groups.get(g, g), v["invoiced"], v["paid"]) for g, v in data["by_product_group"].items()]),
+        "region_chart": bar_chart([(regions.get(r, r), v["invoiced"], v["paid"]) for r, v in data["by_region"].items()]),
         "arrears": service.arrears(db, _year(year), locale=request.state.locale)})
 
 
