@@ -149,9 +149,11 @@ async def review(request: Request, declaration_id: int, principal: Principal = D
 
 
 def _operator_context(db: Session, principal: Principal, year: int, **extra) -> dict[str, Any]:
+    loc = extra.get("locale", "en")
     return {"submitted": service.declarations(db, principal, "submitted"), "unmatched": service.payments(db, principal, "unmatched"),
-            "recent": service.payments(db, principal)[:20], "arrears": service.arrears(db, year, locale=extra.pop("locale", "en")),
-            "certificates": service.certificates(db, principal)[:50], "year": year, "errors": [], "flash": None, "orgs": _org_names(db), **extra}
+            "recent": service.payments(db, principal)[:20], "arrears": service.arrears(db, year, locale=loc),
+            "certificates": service.certificates(db, principal)[:50], "year": year, "errors": [], "flash": None, "orgs": _org_names(db),
+            "regions": {r.kato: getattr(r, f"name_{loc}") for r in registry.list_regions(db)}, **extra}
 
 
 def _org_names(db: Session) -> dict[int, str]:
