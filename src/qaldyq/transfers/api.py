@@ -122,3 +122,25 @@ def versions(number: str = NUMBER, principal: Principal = Depends(require(servic
 def verification(number: str = NUMBER, db: Session = Depends(get_db)):
     """Public: is the document intact and are its signatures valid? No personal data."""
     return service.verify_document(db, number)
+
+
+# ---------------------------------------------------------------- bulk (transfers/bulk.py)
+
+from fastapi import Request  # noqa: E402
+
+from qaldyq.core.errors import request_locale  # noqa: E402
+from qaldyq.transfers import bulk  # noqa: E402
+
+
+@router.post("/bulk", response_model=s.BulkOut)
+def bulk_items(body: s.BulkIn, request: Request, principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    """Up to 1,000 operations (create, vehicle, weighing, acceptance, operation, sign), each with
+    an idempotency key, each in its own savepoint: the valid ones are committed, each refused one
+    carries its problem body and changes nothing. A replay (same key, same content) returns the
+    original result; the same key with other content is refused."""
+    results = bulk.run(db, principal, body.items)
+    db.commit()
+    locale = request_locale(request)
+    items = [s.BulkItemOut(index=r.index, idempotency_key=r.idempotency_key, ok=r.ok, number=r.number, state=r.state, version=r.version,
+                           replayed=r.replayed, problem=r.problem.body(locale) if r.problem else None) for r in results]
+    return s.BulkOut(succeeded=sum(r.ok for r in results), failed=sum(not r.ok for r in results), items=items)
