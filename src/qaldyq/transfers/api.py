@@ -144,3 +144,45 @@ def bulk_items(body: s.BulkIn, request: Request, principal: Principal = Depends(
     items = [s.BulkItemOut(index=r.index, idempotency_key=r.idempotency_key, ok=r.ok, number=r.number, state=r.state, version=r.version,
                            replayed=r.replayed, problem=r.problem.body(locale) if r.problem else None) for r in results]
     return s.BulkOut(succeeded=sum(r.ok for r in results), failed=sum(not r.ok for r in results), items=items)
+
+
+# ---------------------------------------------------------------- import of drafts (transfers/imports.py)
+
+from typing import Literal  # noqa: E402
+
+from fastapi import File, UploadFile  # noqa: E402
+from fastapi.responses import Response  # noqa: E402
+
+from qaldyq.transfers import imports  # noqa: E402
+
+
+@router.get("/import/template", response_class=Response)
+def import_template(format: Literal["xlsx", "csv"] = "xlsx", principal: Principal = Depends(require(service.WRITE))):
+    """An empty file with the import columns (docs/transfers.md, "Import of draft documents")."""
+    content, media = imports.template(format)
+    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="transfers-import.{format}"'})
+
+
+@router.post("/import", response_model=s.ImportOut,
+             responses={422: {"description": "problem+json naming /rows/{line}/{column}, or with error_file=true the file with an error column"}})
+async def import_drafts(request: Request, file: UploadFile = File(...), dry_run: bool = False, error_file: bool = False,
+                       principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    """Draft documents from XLSX or CSV, all rows or none: every row is checked as the single
+    create endpoint checks it; with `dry_run=true` nothing is kept even when all rows pass."""
+    limit = request.app.state.settings.max_upload_bytes
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        from qaldyq.core.errors import Problem
+
+        raise Problem(413, "too-large", "The request could not be processed.", "The file is larger than {limit} bytes.", limit=limit)
+    try:
+        outcome = imports.import_drafts(db, principal, content, file.filename, dry_run=dry_run)
+    except imports.ImportRejected as exc:
+        db.rollback()
+        if error_file and exc.sheet is not None:
+            body, media = imports.spreadsheets.error_file(exc.sheet, exc.errors, request_locale(request))
+            ext = "xlsx" if media.startswith("application/vnd") else "csv"
+            return Response(body, status_code=422, media_type=media, headers={"Content-Disposition": f'attachment; filename="errors-transfers.{ext}"'})
+        raise imports.problem(exc) from None
+    db.commit()
+    return s.ImportOut(rows=outcome.rows, created=len(outcome.numbers), numbers=outcome.numbers, dry_run=outcome.dry_run)

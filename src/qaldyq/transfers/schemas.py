@@ -242,3 +242,10 @@ class BulkOut(BaseModel):
     succeeded: int
     failed: int
     items: list[BulkItemOut]
+
+
+class ImportOut(BaseModel):
+    rows: int
+    created: int
+    numbers: list[str]
+    dry_run: bool
