@@ -186,3 +186,17 @@ async def import_drafts(request: Request, file: UploadFile = File(...), dry_run:
         raise imports.problem(exc) from None
     db.commit()
     return s.ImportOut(rows=outcome.rows, created=len(outcome.numbers), numbers=outcome.numbers, dry_run=outcome.dry_run)
+
+
+# ---------------------------------------------------------------- the document as a PDF (transfers/pdf.py)
+
+from qaldyq.transfers import pdf as transfer_pdf  # noqa: E402
+
+
+@router.get("/{number}/pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def pdf(number: str = NUMBER, lang: Literal["kk", "ru"] = "kk", principal: Principal = Depends(require(service.READ)), db: Session = Depends(get_db)):
+    """The document as a printable PDF in Kazakh or Russian with a QR code of its public
+    verification page; for whoever may see the document (its parties and the regulators)."""
+    doc = service.get_document(db, principal, number)
+    content = transfer_pdf.render(db, doc, lang)
+    return Response(content, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{number}-{lang}.pdf"'})
