@@ -20,7 +20,9 @@ of the raw insert (so the ratio flatters the raw path slightly).
 from __future__ import annotations
 
 import argparse
+import base64
 import cProfile
+import hashlib
 import os
 import random
 import time
@@ -42,7 +44,6 @@ from qaldyq.registry.models import Organization, OrganizationRole, Site, Vehicle
 from qaldyq.signing import service as signing
 from qaldyq.signing.models import UserCertificate
 from qaldyq.transfers import bulk, service
-from qaldyq.transfers.models import TransferDocument
 from tests.signing.pki import make_ca, pem, sign_b64
 
 PG_ADMIN = os.environ.get("QALDYQ_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -165,8 +166,6 @@ def lifecycle(database: Database, world: World, docs: list[dict], tag: str, batc
                     payloads = [service.signing_request(db, principal, d["number"], signed_action)[0] for d in chunk]
                     spent += time.perf_counter() - t0
                     sigs = [sign_b64(world.keys[org], p) for p in payloads]  # the client's work: not timed
-                    import hashlib
-
                     items = [{"idempotency_key": f"bench-{tag}-{name}-{d['i']}", "op": "sign", "number": d["number"],
                               "data": {"action": signed_action, "sha256": hashlib.sha256(p).hexdigest(), "signature": s}}
                              for d, p, s in zip(chunk, payloads, sigs)]
@@ -206,9 +205,6 @@ def without_verification():
 
     def trusting(db, user, payload_bytes, sha256_hex, signature_b64, *, at=None):
         row = db.scalar(select(UserCertificate).where(UserCertificate.user_id == signing._user_id(user)).order_by(UserCertificate.id.desc()))
-        import base64
-        import hashlib
-
         return signing.VerifiedSignature(row.user_id, row.id, row.fingerprint, row.algorithm, hashlib.sha256(payload_bytes).hexdigest(),
                                          base64.b64decode(signature_b64), signed_at=at or utcnow())
 
@@ -308,7 +304,6 @@ def main() -> None:
         console.print(f"unverified run by phase: {', '.join(f'{k} {v:.1f}s' for k, v in phases2.items())}")
         console.print(f"raw rows: {counts}")
         console.print(f"ratio raw / verified bulk: {(args.documents / raw_secs) / (args.documents / secs):.0f}×")
-        database.engine.dispose() if hasattr(database, "engine") else None
     finally:
         if name:
             drop_pg(name)

@@ -34,7 +34,9 @@ def test_pdf_in_kazakh_and_russian_carries_the_document(world, db):
     assert "ТОО Торговый центр" in text and "ТОО ПолимерПереработка" in text and "123ABC01" in text
     assert "1 970 кг" in text.replace("\u202f", " ") and "1 900 кг" in text.replace("\u202f", " ") and "Посторонние примеси" in text
     assert "Ішінара қабылданды" in text  # partially accepted
-    assert text.count("ES256") + text.count("ECDSA") >= 4 or "Қол қою алгоритмі" in text or "Алгоритм" in text
+    # the four signatures, each with its signer
+    assert "ЭЛЕКТРОНДЫҚ ҚОЛТАҢБАЛАР" in text and text.count("ecdsa-p256") == 4
+    assert all(p.user.full_name in text for p in (world.consignor, world.carrier, world.receiver))
     ru_pdf = pdf_of(world, n, "ru").content
     if os.environ.get("QALDYQ_SAVE_PDF"):  # to look at it: pdftoppm -png -r 80 /tmp/transfer-kk.pdf /tmp/transfer-kk
         for lang, content in (("kk", kk.content), ("ru", ru_pdf)):
