@@ -143,3 +143,81 @@ def versions(number: str = NUMBER, principal: Principal = Depends(require(servic
 def verification(number: str = NUMBER, db: Session = Depends(get_db)):
     """Public: is the document intact and are its signatures valid? No personal data."""
     return service.verify_document(db, number)
+
+
+# ---------------------------------------------------------------- bulk (transfers/bulk.py)
+
+from fastapi import Request  # noqa: E402
+
+from qaldyq.core.errors import request_locale  # noqa: E402
+from qaldyq.transfers import bulk  # noqa: E402
+
+
+@router.post("/bulk", response_model=s.BulkOut)
+def bulk_items(body: s.BulkIn, request: Request, principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    """Up to 1,000 operations (create, vehicle, weighing, acceptance, operation, sign), each with
+    an idempotency key, each in its own savepoint: the valid ones are committed, each refused one
+    carries its problem body and changes nothing. A replay (same key, same content) returns the
+    original result; the same key with other content is refused."""
+    results = bulk.run(db, principal, body.items)
+    db.commit()
+    locale = request_locale(request)
+    items = [s.BulkItemOut(index=r.index, idempotency_key=r.idempotency_key, ok=r.ok, number=r.number, state=r.state, version=r.version,
+                           replayed=r.replayed, problem=r.problem.body(locale) if r.problem else None) for r in results]
+    return s.BulkOut(succeeded=sum(r.ok for r in results), failed=sum(not r.ok for r in results), items=items)
+
+
+# ---------------------------------------------------------------- import of drafts (transfers/imports.py)
+
+from typing import Literal  # noqa: E402
+
+from fastapi import File, UploadFile  # noqa: E402
+from fastapi.responses import Response  # noqa: E402
+
+from qaldyq.transfers import imports  # noqa: E402
+
+
+@router.get("/import/template", response_class=Response)
+def import_template(format: Literal["xlsx", "csv"] = "xlsx", principal: Principal = Depends(require(service.WRITE))):
+    """An empty file with the import columns (docs/transfers.md, "Import of draft documents")."""
+    content, media = imports.template(format)
+    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="transfers-import.{format}"'})
+
+
+@router.post("/import", response_model=s.ImportOut,
+             responses={422: {"description": "problem+json naming /rows/{line}/{column}, or with error_file=true the file with an error column"}})
+async def import_drafts(request: Request, file: UploadFile = File(...), dry_run: bool = False, error_file: bool = False,
+                       principal: Principal = Depends(require(service.WRITE)), db: Session = Depends(get_db)):
+    """Draft documents from XLSX or CSV, all rows or none: every row is checked as the single
+    create endpoint checks it; with `dry_run=true` nothing is kept even when all rows pass."""
+    limit = request.app.state.settings.max_upload_bytes
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        from qaldyq.core.errors import Problem
+
+        raise Problem(413, "too-large", "The request could not be processed.", "The file is larger than {limit} bytes.", limit=limit)
+    try:
+        outcome = imports.import_drafts(db, principal, content, file.filename, dry_run=dry_run)
+    except imports.ImportRejected as exc:
+        db.rollback()
+        if error_file and exc.sheet is not None:
+            body, media = imports.spreadsheets.error_file(exc.sheet, exc.errors, request_locale(request))
+            ext = "xlsx" if media.startswith("application/vnd") else "csv"
+            return Response(body, status_code=422, media_type=media, headers={"Content-Disposition": f'attachment; filename="errors-transfers.{ext}"'})
+        raise imports.problem(exc) from None
+    db.commit()
+    return s.ImportOut(rows=outcome.rows, created=len(outcome.numbers), numbers=outcome.numbers, dry_run=outcome.dry_run)
+
+
+# ---------------------------------------------------------------- the document as a PDF (transfers/pdf.py)
+
+from qaldyq.transfers import pdf as transfer_pdf  # noqa: E402
+
+
+@router.get("/{number}/pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def pdf(number: str = NUMBER, lang: Literal["kk", "ru"] = "kk", principal: Principal = Depends(require(service.READ)), db: Session = Depends(get_db)):
+    """The document as a printable PDF in Kazakh or Russian with a QR code of its public
+    verification page; for whoever may see the document (its parties and the regulators)."""
+    doc = service.get_document(db, principal, number)
+    content = transfer_pdf.render(db, doc, lang)
+    return Response(content, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{number}-{lang}.pdf"'})

@@ -121,3 +121,24 @@ class RevisionApproval(Base):
     approved: Mapped[bool] = mapped_column()
     comment: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BulkItemResult(Base):
+    """The stored result of a bulk item that succeeded, by the caller organization's idempotency
+    key: a replay with the same content returns it, the same key with other content is refused.
+    Refused items store nothing, so a corrected retry under the same key is possible."""
+
+    __tablename__ = "transfer_bulk_items"
+    __table_args__ = (UniqueConstraint("org_id", "idempotency_key"),)
+    __audit__ = False  # the documents' own changes are audited
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    request_sha256: Mapped[str] = mapped_column(String(64))  # of the item's canonical JSON
+    op: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -232,3 +232,50 @@ class VerificationOut(BaseModel):
     signatures: list[SignatureCheckOut]
     intact: bool
     problems: list[str]
+
+
+# ---------------------------------------------------------------- bulk (transfers/bulk.py)
+
+from typing import Any  # noqa: E402
+
+BULK_OPS = ("create", "vehicle", "weighing", "acceptance", "operation", "sign")
+
+
+class BulkItem(Strict):
+    """One operation: `data` is the body of the matching single endpoint (create: TransferIn;
+    vehicle: LegVehicle; weighing: WeighingIn; acceptance: AcceptanceIn; operation:
+    ProcessingIn; sign: SignatureIn), `number` the document for every op but create."""
+
+    idempotency_key: str = Field(min_length=8, max_length=100, pattern=r"^[\x21-\x7e]+$")
+    op: Literal[BULK_OPS]  # type: ignore[valid-type]
+    number: str | None = Field(default=None, pattern=r"^TD-\d{4}-\d{6,}$", max_length=20)
+    data: dict
+
+
+class BulkIn(Strict):
+    # items are validated one by one (bulk.py), so one bad item does not refuse the others
+    items: list[Any] = Field(min_length=1, max_length=1000)
+
+
+class BulkItemOut(BaseModel):
+    index: int
+    idempotency_key: str | None
+    ok: bool
+    number: str | None = None
+    state: str | None = None
+    version: int | None = None
+    replayed: bool = False
+    problem: dict | None = None
+
+
+class BulkOut(BaseModel):
+    succeeded: int
+    failed: int
+    items: list[BulkItemOut]
+
+
+class ImportOut(BaseModel):
+    rows: int
+    created: int
+    numbers: list[str]
+    dry_run: bool
