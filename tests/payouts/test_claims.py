@@ -103,7 +103,7 @@ def test_category_outside_contract_named(client, books):
     r = claim(client, books, transaction_ids=[books.posted[0], books.paper_posted])
     assert r.status_code == 422
     err = r.json()["errors"][0]
-    assert err["pointer"] == "/transaction_ids/1" and "packaging-paper" in err["message"]
+    assert err["pointer"] == "/transaction_ids/1" and "packaging-paper" in err["detail"]
 
 
 def test_contract_input(client, books, as_role):
