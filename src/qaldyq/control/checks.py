@@ -117,10 +117,12 @@ SQL: dict[str, str] = {
     "identical_weights": """
         WITH r AS (
           SELECT t.site_id, t.mass_kg, COUNT(*) AS n FROM ledger_transactions t
-          WHERE t.kind = 'transfer_posted' AND t.mass_kg >= :min_kg AND {period_t} GROUP BY t.site_id, t.mass_kg HAVING COUNT(*) >= :min_count)
-        SELECT s.organization_id, r.site_id, 'site ' || CAST(r.site_id AS TEXT) || ' ' || CAST(r.mass_kg AS TEXT) || ' kg', r.n, r.mass_kg,
-               """ + _tx_evidence("t2.site_id = r.site_id AND t2.kind = 'transfer_posted' AND t2.mass_kg = r.mass_kg AND t2.effective_at >= :start AND t2.effective_at < :end") + """, NULL
-        FROM r JOIN sites s ON s.id = r.site_id""",
+          WHERE t.kind = 'transfer_posted' AND t.mass_kg >= :min_kg AND {period_t} GROUP BY t.site_id, t.mass_kg HAVING COUNT(*) >= :min_count),
+        ev AS (  -- evidence by a semi-join on the few offending (site, weight) pairs, one pass
+          SELECT t.site_id, t.mass_kg, {agg_t} AS ids FROM ledger_transactions t JOIN r ON r.site_id = t.site_id AND r.mass_kg = t.mass_kg
+          WHERE t.kind = 'transfer_posted' AND {period_t} GROUP BY t.site_id, t.mass_kg)
+        SELECT s.organization_id, r.site_id, 'site ' || CAST(r.site_id AS TEXT) || ' ' || CAST(r.mass_kg AS TEXT) || ' kg', r.n, r.mass_kg, ev.ids, NULL
+        FROM r JOIN sites s ON s.id = r.site_id JOIN ev ON ev.site_id = r.site_id AND ev.mass_kg = r.mass_kg""",
     # a month's receipts far above the site's own average of the months before
     "jump": """
         WITH m AS (
@@ -141,6 +143,6 @@ def render(check: str, dialect: str) -> str:
     d = DIALECT[dialect]
     return SQL[check].format(
         period_t=IN_PERIOD.format(col="t.effective_at"),
-        agg_id=d["agg"].format(x="ev.id"), agg_cl=d["agg"].format(x="cl.transaction_id"),
+        agg_id=d["agg"].format(x="ev.id"), agg_t=d["agg"].format(x="t.id"), agg_cl=d["agg"].format(x="cl.transaction_id"),
         day_w=d["day"].format(x="w.weighed_at"), epoch_l=d["epoch"].format(x="l.taken_over_at"), month_t=d["month"].format(x="t.effective_at"),
     )
