@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from qaldyq.core.auth import Principal, get_db, require
 from qaldyq.core.errors import Problem, request_locale
-from qaldyq.core.i18n import N_
+from qaldyq.core.i18n import N_, Translator
 from qaldyq.payouts import service
 from qaldyq.payouts import workflow as wf
 from qaldyq.payouts.models import PaymentRegistry
@@ -55,7 +55,7 @@ def create_claim(request: Request, operation: str = Form(...), period_from: str 
         c = service.create_claim(db, principal, organization_id=principal.org_id, operation=operation, period_from=d1, period_to=d2)
     except ValueError:
         db.rollback()
-        return _claims_page(request, principal, db, "Invalid date.", values, 422)
+        return _claims_page(request, principal, db, Translator(request_locale(request))(N_("Enter valid dates.")), values, 422)
     except Problem as exc:
         db.rollback()
         return _claims_page(request, principal, db, _error(request, exc), values, 422)
