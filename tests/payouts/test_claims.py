@@ -134,3 +134,21 @@ def test_role_matrix_reads(client, books, as_role):
     h_akimat, _, _ = as_role("akimat")
     assert client.get("/api/v1/payouts/claims", headers=h_akimat).status_code == 403
     assert client.get("/api/v1/payouts/claims").status_code == 401
+
+
+def test_transportation_claim_for_the_carrier_from_the_legs(client, db, books):
+    from datetime import date
+
+    from qaldyq.payouts import service
+    from tests.factories import bearer, make_user
+
+    service.create_contract(db, organization_id=books.carrier.id, operations=["transportation"], categories=["packaging-polymer", "packaging-paper"],
+                            valid_from=date(2026, 1, 1), valid_to=date(2026, 12, 31))
+    h = bearer(db, make_user(db, books.carrier, "org_user"))
+    r = client.post("/api/v1/payouts/claims", json={"organization_id": books.carrier.id, "operation": "transportation", **OCT}, headers=h)
+    assert r.status_code == 201, r.text
+    lines = {x["reference"]: x for x in r.json()["lines"]}
+    assert set(lines) == {"TD-2026-900001", "TD-2026-900002", "TD-2026-900003"}
+    assert lines["TD-2026-900003"]["category"] == "packaging-paper" and lines["TD-2026-900003"]["rate_mrp"] == "4.23"
+    # the recycler's collection claim is independent of the carrier's transportation claim on the same tonnes
+    assert claim(client, books).status_code == 201
