@@ -12,7 +12,7 @@ import qaldyq.core.database
 revision = '0002_control'
 down_revision = '0001_foundation'
 branch_labels = ('control',)
-depends_on = '0002_payouts'
+depends_on = None
 
 
 def upgrade() -> None:

@@ -12,7 +12,7 @@ import qaldyq.core.database
 revision = '0002_payouts'
 down_revision = '0001_foundation'
 branch_labels = ('payouts',)
-depends_on = ['0002_ledger', '0002_transfers']
+depends_on = None
 
 
 def upgrade() -> None:
@@ -90,7 +90,6 @@ def upgrade() -> None:
     sa.Column('amount_kzt', sa.Numeric(precision=18, scale=2), nullable=False),
     sa.Column('explanation', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['claim_id'], ['payout_claims.id'], name=op.f('fk_payout_claim_lines_claim_id_payout_claims'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['transaction_id'], ['ledger_transactions.id'], name=op.f('fk_payout_claim_lines_transaction_id_ledger_transactions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payout_claim_lines')),
     sa.UniqueConstraint('transaction_id', 'operation', name='uq_payout_line_transaction_operation')
     )
