@@ -1,0 +1,148 @@
+"""The checks as set-based SQL. Each returns rows (organization_id, site_id, subject, value, lim,
+transactions, documents): one row per finding, evidence as comma-separated ids/numbers (at most
+EVIDENCE per finding, collected only for the rows found). The same SQL runs on PostgreSQL, SQLite
+and DuckDB (the benchmark); the few dialect differences are the snippets in DIALECT."""
+
+from __future__ import annotations
+
+EVIDENCE = 20
+
+DIALECT = {
+    "postgresql": {"agg": "string_agg(CAST({x} AS TEXT), ',')", "epoch": "EXTRACT(EPOCH FROM {x})", "day": "CAST({x} AS DATE)",
+                   "month": "to_char({x}, 'YYYY-MM')"},
+    "sqlite": {"agg": "group_concat({x})", "epoch": "(julianday({x}) * 86400.0)", "day": "date({x})", "month": "strftime('%Y-%m', {x})"},
+    "duckdb": {"agg": "string_agg(CAST({x} AS TEXT), ',')", "epoch": "epoch({x})", "day": "CAST({x} AS DATE)", "month": "strftime({x}, '%Y-%m')"},
+}
+
+IN_PERIOD = "{col} >= :start AND {col} < :end"
+
+
+def _tx_evidence(where: str) -> str:
+    return f"(SELECT {{agg_id}} FROM (SELECT t2.id FROM ledger_transactions t2 WHERE {where} ORDER BY t2.id LIMIT {EVIDENCE}) ev)"
+
+
+SQL: dict[str, str] = {
+    # inputs − (outputs + residues + declared loss) of a site's processing, against its inputs
+    "mass_balance": """
+        WITH b AS (
+          SELECT t.site_id,
+                 SUM(CASE WHEN e.line = 'input' THEN -e.amount_kg ELSE 0 END) AS inp,
+                 SUM(CASE WHEN e.line IN ('output', 'residue', 'loss') THEN e.amount_kg ELSE 0 END) AS outp
+          FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
+          WHERE t.kind = 'processing' AND {period_t}
+          GROUP BY t.site_id)
+        SELECT s.organization_id, b.site_id, 'site ' || CAST(b.site_id AS TEXT), b.inp - b.outp, :tolerance_pct / 100.0 * b.inp,
+               """ + _tx_evidence("t2.site_id = b.site_id AND t2.kind = 'processing' AND t2.effective_at >= :start AND t2.effective_at < :end") + """, NULL
+        FROM b JOIN sites s ON s.id = b.site_id
+        WHERE ABS(b.inp - b.outp) > :tolerance_pct / 100.0 * b.inp""",
+    # processed input mass against the design capacity (tonnes a year) pro rata for the period
+    "capacity": """
+        WITH p AS (
+          SELECT t.site_id, SUM(t.mass_kg) AS kg FROM ledger_transactions t
+          WHERE t.kind = 'processing' AND {period_t} GROUP BY t.site_id)
+        SELECT s.organization_id, s.id, 'site ' || CAST(s.id AS TEXT), p.kg, s.design_capacity_t * 1000.0 * :days / 365.0,
+               """ + _tx_evidence("t2.site_id = s.id AND t2.kind = 'processing' AND t2.effective_at >= :start AND t2.effective_at < :end") + """, NULL
+        FROM p JOIN sites s ON s.id = p.site_id
+        WHERE s.design_capacity_t IS NOT NULL AND p.kg > s.design_capacity_t * 1000.0 * :days / 365.0 * (1 + :tolerance_pct / 100.0)""",
+    # weighed on an instrument with no certificate valid on the day of weighing
+    "certificate": """
+        WITH w AS (
+          SELECT d.number, d.pending_txn_id, i.id AS instrument_id, i.site_id,
+                 COALESCE(CASE WHEN i.site_id = d.receiver_site_id THEN d.received_at END, d.picked_up_at) AS weighed_at
+          FROM transfer_documents d JOIN weighing_instruments i ON i.id = d.instrument_id)
+        SELECT s.organization_id, w.site_id, w.number, NULL, NULL, CAST(w.pending_txn_id AS TEXT), w.number
+        FROM w JOIN sites s ON s.id = w.site_id
+        WHERE w.weighed_at >= :start AND w.weighed_at < :end
+          AND NOT EXISTS (SELECT 1 FROM verification_certificates c WHERE c.instrument_id = w.instrument_id
+                          AND c.valid_from <= {day_w} AND c.valid_to >= {day_w})""",
+    # receipt before dispatch, acceptance before receipt
+    "order": """
+        SELECT d.receiver_org_id, d.receiver_site_id, d.number, NULL, NULL, CAST(d.pending_txn_id AS TEXT), d.number
+        FROM transfer_documents d
+        WHERE d.picked_up_at >= :start AND d.picked_up_at < :end
+          AND ((d.received_at IS NOT NULL AND d.received_at < d.picked_up_at)
+            OR (d.accepted_at IS NOT NULL AND d.received_at IS NOT NULL AND d.accepted_at < d.received_at))""",
+    # a leg's vehicle carried more than its payload
+    "payload": """
+        SELECT v.organization_id, d.consignor_site_id, v.plate || ' ' || d.number, COALESCE(d.net_kg, d.declared_mass_kg), v.payload_kg,
+               CAST(d.pending_txn_id AS TEXT), d.number
+        FROM transfer_legs l JOIN transfer_documents d ON d.id = l.document_id JOIN vehicles v ON v.id = l.vehicle_id
+        WHERE d.picked_up_at >= :start AND d.picked_up_at < :end
+          AND COALESCE(d.net_kg, d.declared_mass_kg) > v.payload_kg * (1 + :tolerance_pct / 100.0)""",
+    # consecutive take-overs of one vehicle farther apart than it could drive; the distance is a lower
+    # bound (a degree of longitude taken at cos 55° N, the north of the country), so no false alarm
+    "travel": """
+        WITH x AS (
+          SELECT l.vehicle_id, d.number, s.lat, s.lon, {epoch_l} AS ts,
+                 LAG(d.number) OVER w AS prev_number, LAG(s.lat) OVER w AS plat, LAG(s.lon) OVER w AS plon, LAG({epoch_l}) OVER w AS pts
+          FROM transfer_legs l JOIN transfer_documents d ON d.id = l.document_id
+               JOIN sites s ON s.id = CASE WHEN l.seq = 1 THEN d.consignor_site_id ELSE d.receiver_site_id END
+          WHERE l.vehicle_id IS NOT NULL AND l.taken_over_at >= :start AND l.taken_over_at < :end
+          WINDOW w AS (PARTITION BY l.vehicle_id ORDER BY l.taken_over_at, l.id))
+        SELECT v.organization_id, NULL, v.plate || ' ' || x.prev_number || ' ' || x.number,
+               (x.ts - x.pts) / 3600.0, NULL, NULL, x.prev_number || ',' || x.number
+        FROM x JOIN vehicles v ON v.id = x.vehicle_id
+        WHERE x.pts IS NOT NULL
+          AND ((x.lat - x.plat) * 111.0) * ((x.lat - x.plat) * 111.0) + ((x.lon - x.plon) * 63.6) * ((x.lon - x.plon) * 63.6) > 25.0
+          AND ((x.lat - x.plat) * 111.0) * ((x.lat - x.plat) * 111.0) + ((x.lon - x.plon) * 63.6) * ((x.lon - x.plon) * 63.6)
+              > (:max_speed_kmh * (x.ts - x.pts) / 3600.0) * (:max_speed_kmh * (x.ts - x.pts) / 3600.0)""",
+    # claim lines paying more than the ledger transaction shows now (reversed, or mass above)
+    "claim_ledger": """
+        SELECT c.organization_id, NULL, c.number, SUM(cl.mass_kg),
+               SUM(CASE WHEN EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id) THEN 0
+                        WHEN cl.mass_kg > t.mass_kg THEN t.mass_kg ELSE cl.mass_kg END),
+               {agg_cl}, c.number
+        FROM payout_claims c JOIN payout_claim_lines cl ON cl.claim_id = c.id JOIN ledger_transactions t ON t.id = cl.transaction_id
+        WHERE c.status <> 'rejected' AND c.period_from <= :day_to AND c.period_to >= :day_from
+          AND (cl.mass_kg > t.mass_kg OR EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id))
+        GROUP BY c.organization_id, c.number""",
+    # claim lines whose category or operation the claim's contract does not list
+    "claim_contract": """
+        SELECT c.organization_id, NULL, c.number || ' ' || cl.category, SUM(cl.mass_kg), NULL, {agg_cl}, c.number
+        FROM payout_claims c JOIN payout_claim_lines cl ON cl.claim_id = c.id JOIN payout_contracts k ON k.id = c.contract_id
+        WHERE c.status <> 'rejected' AND c.period_from <= :day_to AND c.period_to >= :day_from
+          AND (CAST(k.categories AS TEXT) NOT LIKE '%"' || cl.category || '"%'
+               OR CAST(k.operations AS TEXT) NOT LIKE '%"' || cl.operation || '"%')
+        GROUP BY c.organization_id, c.number, cl.category""",
+    # many receipts in round figures at one site
+    "round_weights": """
+        WITH r AS (
+          SELECT t.site_id, COUNT(*) AS n, SUM(CASE WHEN t.mass_kg % :round_kg = 0 THEN 1 ELSE 0 END) AS n_round
+          FROM ledger_transactions t WHERE t.kind = 'transfer_posted' AND {period_t} GROUP BY t.site_id)
+        SELECT s.organization_id, r.site_id, 'site ' || CAST(r.site_id AS TEXT), r.n_round, r.n,
+               """ + _tx_evidence("t2.site_id = r.site_id AND t2.kind = 'transfer_posted' AND t2.mass_kg % :round_kg = 0 AND t2.effective_at >= :start AND t2.effective_at < :end") + """, NULL
+        FROM r JOIN sites s ON s.id = r.site_id
+        WHERE r.n_round >= :min_count AND r.n_round * 100.0 >= :min_share_pct * r.n""",
+    # the same exact weight received again and again at one site
+    "identical_weights": """
+        WITH r AS (
+          SELECT t.site_id, t.mass_kg, COUNT(*) AS n FROM ledger_transactions t
+          WHERE t.kind = 'transfer_posted' AND t.mass_kg >= :min_kg AND {period_t} GROUP BY t.site_id, t.mass_kg HAVING COUNT(*) >= :min_count),
+        ev AS (  -- evidence by a semi-join on the few offending (site, weight) pairs, one pass
+          SELECT t.site_id, t.mass_kg, {agg_t} AS ids FROM ledger_transactions t JOIN r ON r.site_id = t.site_id AND r.mass_kg = t.mass_kg
+          WHERE t.kind = 'transfer_posted' AND {period_t} GROUP BY t.site_id, t.mass_kg)
+        SELECT s.organization_id, r.site_id, 'site ' || CAST(r.site_id AS TEXT) || ' ' || CAST(r.mass_kg AS TEXT) || ' kg', r.n, r.mass_kg, ev.ids, NULL
+        FROM r JOIN sites s ON s.id = r.site_id JOIN ev ON ev.site_id = r.site_id AND ev.mass_kg = r.mass_kg""",
+    # a month's receipts far above the site's own average of the months before
+    "jump": """
+        WITH m AS (
+          SELECT t.site_id, {month_t} AS mon, SUM(t.mass_kg) AS kg FROM ledger_transactions t
+          WHERE t.kind = 'transfer_posted' AND t.effective_at < :end GROUP BY t.site_id, {month_t}),
+        h AS (
+          SELECT site_id, mon, kg,
+                 AVG(kg) OVER (PARTITION BY site_id ORDER BY mon ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS avg_prev,
+                 COUNT(*) OVER (PARTITION BY site_id ORDER BY mon ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS n_prev
+          FROM m)
+        SELECT s.organization_id, h.site_id, 'site ' || CAST(h.site_id AS TEXT) || ' ' || h.mon, h.kg, h.avg_prev, NULL, NULL
+        FROM h JOIN sites s ON s.id = h.site_id
+        WHERE h.mon >= :month_from AND h.n_prev >= :min_months AND h.kg >= :min_kg AND h.kg > :factor * h.avg_prev""",
+}
+
+
+def render(check: str, dialect: str) -> str:
+    d = DIALECT[dialect]
+    return SQL[check].format(
+        period_t=IN_PERIOD.format(col="t.effective_at"),
+        agg_id=d["agg"].format(x="ev.id"), agg_t=d["agg"].format(x="t.id"), agg_cl=d["agg"].format(x="cl.transaction_id"),
+        day_w=d["day"].format(x="w.weighed_at"), epoch_l=d["epoch"].format(x="l.taken_over_at"), month_t=d["month"].format(x="t.effective_at"),
+    )
