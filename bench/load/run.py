@@ -31,7 +31,7 @@ def main() -> int:
     ap.add_argument("--out", default="test-artifacts/load")
     a = ap.parse_args()
 
-    name = "qaldyq_load"
+    name = "qaldyq_quality_load"  # a name of its own: other checkouts may run their own load databases
     admin = create_engine(a.pg, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -65,7 +65,11 @@ def main() -> int:
         rc = subprocess.run(cmd).returncode
     finally:
         server.terminate()
-        server.wait(20)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # requests still queued on a saturated server
+            server.kill()
+            server.wait(10)
     report(out / "locust_stats.csv")
     return rc
 
