@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,7 +30,6 @@ from qaldyq.registry.models import Vehicle, VerificationCertificate, WeighingIns
 from qaldyq.signing import service as signing
 from qaldyq.telemetry.models import TelemetryPoint
 from qaldyq.transfers.models import TransferDocument, TransferVersion
-from tests.e2e.conftest import _free_port
 from tests.factories import make_org, make_site, make_user
 from tests.signing.pki import make_ca, pem, sign_b64
 
@@ -38,6 +38,12 @@ pytestmark = [pytest.mark.crash, pytest.mark.xdist_group("crash")]
 WASTE = "15 01 02"
 LOAD_SECONDS = 2.5  # writes run this long before the kill
 PLATE = "777CRH01"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @dataclass
