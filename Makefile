@@ -49,3 +49,13 @@ lock:
 
 clean:
 	rm -rf $(VENV) .pytest_cache qaldyq.db* .qaldyq
+
+## Crash consistency: SIGKILL a live server during concurrent writes (SQLite and PostgreSQL)
+crash: $(STAMP)
+	$(BIN)/python -m pytest -q -m crash tests/quality/test_crash.py
+
+## Load: locust, 300 users, mixed profile, against a server on PostgreSQL with the demo data
+LOAD_TIME ?= 3m
+load: $(STAMP)
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[bench]"
+	$(BIN)/python -m bench.load.run --users 300 --rate 30 --time $(LOAD_TIME)
