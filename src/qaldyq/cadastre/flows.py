@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from qaldyq.catalog import service as catalog
@@ -28,8 +28,8 @@ FLOWS = ("generated", "collected", "processed", "disposed", "exported")
 # flow -> (entry line, sign that makes the flow positive)
 FLOW_LINES = {"generated": ("generated", 1), "collected": ("accepted", 1), "processed": ("input", -1),
               "disposed": ("disposed", -1), "exported": ("exported", -1)}
-DIMENSIONS = ("region", "waste_code", "hazard", "generator_type")
-_COLUMNS = {"region": Site.region_kato, "waste_code": A.waste_code, "generator_type": Site.site_type}
+DIMENSIONS = ("region", "waste_code", "hazard", "generator_type", "site")
+_COLUMNS = {"region": Site.region_kato, "waste_code": A.waste_code, "generator_type": Site.site_type, "site": Site.id}
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -53,6 +53,9 @@ class FlowRow:
         for f in (*FLOWS, "stock", "entries"):
             setattr(self, f, getattr(self, f) + getattr(other, f))
         self.organizations |= other.organizations
+
+    def __getitem__(self, name: str) -> int:  # templates read flows by column name
+        return getattr(self, name)
 
     def as_dict(self) -> dict:
         return {**self.keys, **{f: getattr(self, f) for f in (*FLOWS, "stock")}, "organizations": len(self.organizations)}
@@ -128,7 +131,7 @@ def in_transit_kg(db: Session, year: int, region: str | None = None) -> int:
 def generating_sites(db: Session, year: int) -> dict[int, str]:
     """Sites that recorded generation in the year -> their region."""
     start, end = year_bounds(year)
-    q = (select(distinct(A.site_id), Site.region_kato).join(E, E.account_id == A.id).join(Site, Site.id == A.site_id)
+    q = (select(A.site_id, Site.region_kato).distinct().join(E, E.account_id == A.id).join(Site, Site.id == A.site_id)
          .where(A.kind == "site", E.line == "generated", E.effective_at >= start, E.effective_at < end))
     return {sid: kato for sid, kato in db.execute(q)}
 

@@ -84,12 +84,12 @@ def measures(db: Session, year: int) -> dict[str, dict[str, int]]:
          .select_from(E).join(A, A.id == E.account_id).join(Site, Site.id == A.site_id)
          .where(A.kind == "site", E.effective_at >= start, E.effective_at < end).group_by(Site.region_kato))
     out = {r["region_kato"]: {k: int(v) for k, v in r.items() if k != "region_kato"} for r in db.execute(q).mappings()}
-    for v in out.values():  # industrial waste generated and neither processed nor exported in the year
-        v["not_in_turnover"] = max(v["ind_gen"] - v["ind_used"], 0)
     return out
 
 
 def _sum(m: dict[str, dict[str, int]], region: str, key: str) -> int:
+    if key == "not_in_turnover":  # from the sums, so waste processed in another region still counts
+        return max(_sum(m, region, "ind_gen") - _sum(m, region, "ind_used"), 0)
     if region == NATIONAL:
         return sum(v[key] for v in m.values())
     return m.get(region, {}).get(key, 0)
@@ -105,7 +105,7 @@ class Calculator:
     def __init__(self, db: Session):
         self.db = db
         self._measures: dict[int, dict] = {}
-        self._inventory: dict[int, tuple[dict, dict]] = {}
+        self._sets: dict[int, tuple[dict, dict]] = {}
         self._inputs: dict[tuple[str, int], dict[str, IndicatorInput]] = {}
 
     def m(self, year: int) -> dict[str, dict[str, int]]:
@@ -114,9 +114,9 @@ class Calculator:
         return self._measures[year]
 
     def inventory_sets(self, year: int) -> tuple[dict[int, str], dict[int, str]]:
-        if year not in self._inventory:
-            self._inventory[year] = (generating_sites(self.db, year), _reports_by_region(self.db, year))
-        return self._inventory[year]
+        if year not in self._sets:
+            self._sets[year] = (generating_sites(self.db, year), _reports_by_region(self.db, year))
+        return self._sets[year]
 
     def inputs(self, code: str, year: int) -> dict[str, IndicatorInput]:
         if (code, year) not in self._inputs:

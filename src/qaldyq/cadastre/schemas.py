@@ -118,6 +118,7 @@ class FlowOut(BaseModel):
     waste_code: str | None = None
     hazard: str | None = None
     generator_type: str | None = None
+    site: int | None = None
     generated: int
     collected: int
     processed: int

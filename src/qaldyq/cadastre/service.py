@@ -240,7 +240,7 @@ def list_inventory(db: Session, year: int, region: str | None = None, organizati
     return list(db.scalars(q))
 
 
-def _ledger_by_site_code(db: Session, year: int, site_ids: set[int]) -> dict[tuple[int, str], dict[str, int]]:
+def ledger_by_site_code(db: Session, year: int, site_ids: set[int]) -> dict[tuple[int, str], dict[str, int]]:
     """Per (site, code): generated and sent in the year, held at the end of the year."""
     if not site_ids:
         return {}
@@ -260,8 +260,8 @@ def _close(a: int, b: int) -> bool:
 
 def reconcile(db: Session, year: int, region: str | None = None, organization_id: int | None = None) -> list[ReconRow]:
     reports = list_inventory(db, year, region, organization_id)
-    ledger = _ledger_by_site_code(db, year, {r.site_id for r in reports})
-    names = dict(db.execute(select(Site.id, Site.name).where(Site.id.in_({r.site_id for r in reports})))) if reports else {}
+    ledger = ledger_by_site_code(db, year, {r.site_id for r in reports})
+    names = {i: n for i, n in db.execute(select(Site.id, Site.name).where(Site.id.in_({r.site_id for r in reports})))} if reports else {}
     out = []
     for r in reports:
         lg = ledger.get((r.site_id, r.waste_code), {"generated": 0, "sent": 0, "stock": 0})
