@@ -78,7 +78,7 @@ def get_indicators(request: Request, year: Year, region: Region = None, principa
 def get_series(code: str, request: Request, year_from: Year = 2025, year_to: Year = 2030, region: Region = None,
                principal: Principal = Depends(require("cadastre.read")), db: Session = Depends(get_db)):
     if code not in BY_CODE:
-        raise not_found(N_("Unknown indicator {code}."), code=code)
+        raise not_found(N_("Unknown indicator {indicator}."), indicator=code)
     if year_to < year_from or year_to - year_from > 30:
         raise invalid_param("year_to", N_("The last year must follow the first, at most 30 years later."))
     region = service.region_scope(principal, "cadastre.read", region) or NATIONAL

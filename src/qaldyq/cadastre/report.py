@@ -10,6 +10,7 @@ from datetime import date
 from importlib import resources
 
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
@@ -84,12 +85,12 @@ def pdf(data: ReportData, locale: str) -> bytes:
     doc.set_auto_page_break(True, 16)
     doc.add_page()
     doc.set_font("DejaVu", "B", 15)
-    doc.multi_cell(0, 8, t(N_("Annual report on waste management for {year}"), year=data.year))
+    doc.multi_cell(0, 8, t(N_("Annual report on waste management for {year}"), year=data.year), new_x="LMARGIN", new_y="NEXT")
     doc.set_font("DejaVu", "", 11)
-    doc.multi_cell(0, 6, region_name(data.region, locale))
+    doc.multi_cell(0, 6, region_name(data.region, locale), new_x="LMARGIN", new_y="NEXT")
     doc.ln(2)
     doc.set_font("DejaVu", "", 8)
-    doc.multi_cell(0, 4.5, t(N_("Figures are computed from the national waste ledger; indicator methodology: docs/cadastre.md. \"No data\" means nothing was recorded; it is never shown as zero.")))
+    doc.multi_cell(0, 4.5, t(N_("Figures are computed from the national waste ledger; indicator methodology: docs/cadastre.md. \"No data\" means nothing was recorded; it is never shown as zero.")), new_x="LMARGIN", new_y="NEXT")
     doc.ln(3)
 
     def heading(text: str) -> None:
@@ -98,7 +99,7 @@ def pdf(data: ReportData, locale: str) -> bytes:
 
     def table(header: list[str], rows: list[list[str]], widths: list[float]) -> None:
         with doc.table(col_widths=widths, text_align=["LEFT"] + ["RIGHT"] * (len(header) - 1), line_height=5.5,
-                       headings_style=None, first_row_as_headings=True) as tbl:
+                       headings_style=FontFace(emphasis="BOLD", fill_color=(230, 238, 242)), first_row_as_headings=True) as tbl:
             doc.set_font("DejaVu", "B", 8)
             r = tbl.row()
             for h in header:
@@ -118,7 +119,7 @@ def pdf(data: ReportData, locale: str) -> bytes:
     table([t(N_("Indicator")), t(N_("Target")), t(N_("Fact")), t(N_("Status"))], rows, [150, 30, 40, 40])
     if any(r.provisional for r in data.indicators):
         doc.set_font("DejaVu", "", 7)
-        doc.multi_cell(0, 4, "* " + t(N_("The year is not over: the figure is provisional.")))
+        doc.multi_cell(0, 4, "* " + t(N_("The year is not over: the figure is provisional.")), new_x="LMARGIN", new_y="NEXT")
         doc.ln(2)
     heading(t(N_("Waste flows by waste code")))
     body = [[r.keys["waste_code"], *[tonnes(getattr(r, f)) for f, _ in FLOW_COLUMNS]] for r in data.by_code]

@@ -118,7 +118,7 @@ def indicator_page(code: str, request: Request, year: int | None = Query(default
                    region: str | None = Query(default=None, pattern="^[0-9]{9}$"),
                    principal: Principal = Depends(require("cadastre.read")), db: Session = Depends(get_db)):
     if code not in BY_CODE or service.org_scope(principal, "cadastre.read") is not None:
-        raise Problem(404, "not-found", "Not found.", N_("Unknown indicator {code}."), code=code)
+        raise Problem(404, "not-found", "Not found.", N_("Unknown indicator {indicator}."), indicator=code)
     region = service.region_scope(principal, "cadastre.read", region) or NATIONAL
     year = _year(year)
     ctx = _ctx(request, principal, year)
