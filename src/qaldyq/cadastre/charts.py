@@ -56,7 +56,7 @@ def _fmt(v: float | Decimal) -> str:
 def plan_fact_bars(rows: list[dict], title: str, target_label: str, fact_label: str, no_data: str, width: int = 900) -> Markup:
     """rows: {label, target (Decimal|None), fact (Decimal|None), status}. Scale 0–100 %; a
     negative fact (growth instead of reduction) is drawn at 0 with its value written."""
-    bar_h, gap, left = 14, 12, 330
+    bar_h, gap, left = 14, 12, 340
     height = len(rows) * (2 * bar_h + gap) + 30
     span = width - left - 70
     parts = [f'<svg class="cad-chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',

@@ -54,9 +54,13 @@ def _ctx(request: Request, principal: Principal, year: int) -> dict:
             "indicators": INDICATORS, "region_codes": [k for k, *_ in REGIONS], "can_inputs": principal.can("cadastre.inputs"), "can_inventory": principal.can("cadastre.inventory")}
 
 
+def _short(text: str, n: int = 50) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
 def _bars(rows: list[I.Row], locale: str) -> object:
     tr = Translator(locale)
-    data = [{"label": f"{r.indicator.number}. {tr(r.indicator.name)}"[:60], "target": r.target.value if r.target else None,
+    data = [{"label": _short(f"{r.indicator.number}. {tr(r.indicator.name)}"), "target": r.target.value if r.target else None,
              "fact": r.fact.value, "status": r.status} for r in rows]
     return charts.plan_fact_bars(data, tr(N_("Target indicators")), tr(N_("Target")), tr(N_("Fact")), tr(N_("no data")))
 
