@@ -15,7 +15,7 @@ import qaldyq.core.database
 revision = '0900_cadastre'
 down_revision = '0001_foundation'
 branch_labels = ('cadastre',)
-depends_on = ('registry',)
+depends_on = None
 
 CONCEPT = dict(
     act_number="1201", act_date=date(2025, 12, 31), valid_from=date(2026, 1, 1),
