@@ -58,6 +58,8 @@ def seed(db: Session, ctx: DemoContext) -> None:
         gen = gens[0]
         # municipal waste to the landfill in 2025 (the baseline of indicator 2)
         current = now_measures.get(kato, {}).get("landfill_kg", 0)
+        if landfills and current <= 0:  # a region the ledger demo left out: this year's municipal waste too
+            current = _municipal_year(db, rng, kato, year, gen, landfills[0], recyclers[0] if recyclers else None)
         if landfills and current > 0:
             mass = int(current * rng.uniform(0.98, 1.12)) // 10 * 10
             when = datetime(BASE, 6, 15, 10, tzinfo=TZ)
@@ -91,6 +93,27 @@ def seed(db: Session, ctx: DemoContext) -> None:
     _inventories(db, rng, year, share=0.35)
     _inputs(db, rng, year)
     ctx.shared["cadastre_regions"] = n
+
+
+def _municipal_year(db: Session, rng, kato: str, year: int, gen: Site, landfill: Site, recycler: Site | None) -> int:
+    """Municipal waste of this year in a region: most of it landfilled, some recycled. Returns the landfilled mass."""
+    mass = rng.randint(150, 900) * 1000
+    recycled = int(mass * rng.uniform(0.15, 0.4)) // 1000 * 1000 if recycler else 0
+    when = datetime(year, 2, 10, 10, tzinfo=TZ)
+    L.record_generation(db, key=f"cad:{kato}:m{year}", site_id=gen.id, waste_code="20 03 01", mass_kg=mass, effective_at=when)
+    for dest, part, tag in ((landfill, mass - recycled, "l"), (recycler, recycled, "r")):
+        if dest is None or part <= 0:
+            continue
+        p = L.pend_transfer(db, key=f"cad:{kato}:m{tag}{year}", consignor_site_id=gen.id, receiver_site_id=dest.id, waste_code="20 03 01",
+                            mass_kg=part, effective_at=when.replace(day=12))
+        L.post_transfer(db, key=f"cad:{kato}:ma{tag}{year}", pending_id=p.transaction_id, accepted_kg=part, effective_at=when.replace(day=12, hour=15))
+    if recycler is not None and recycled > 0:
+        try:
+            L.record_processing(db, key=f"cad:{kato}:mp{year}", site_id=recycler.id, inputs=[L.Mass("20 03 01", recycled)],
+                                outputs=[L.Output("product", "RDF", recycled)], operation="R3", effective_at=when.replace(day=20))
+        except Problem:
+            pass
+    return mass - recycled
 
 
 def _inventories(db: Session, rng, year: int, share: float) -> None:
