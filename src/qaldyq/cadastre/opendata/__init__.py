@@ -1,0 +1,1 @@
+"""Format descriptions of the open datasets (Table Schema and JSON Schema files)."""
