@@ -96,5 +96,7 @@ def compute(db: Session, year: int, half: int, events: list[tuple[str, date]]) -
                 continue
             start = max(starts)
             due = add_calendar_days(start, rule.n, db) if rule.kind == "cd" else add_working_days(db, start, rule.n)
-        out[rule.code] = Deadline(rule.code, rule.label, rule.actor, rule.point, start, due, _met(rule, days, start))
+        # a term that starts at another deadline is met by an event even before that day
+        met = _met(rule, days, None if rule.kind == "month_day" or rule.start.startswith("D") else start)
+        out[rule.code] = Deadline(rule.code, rule.label, rule.actor, rule.point, start, due, met)
     return list(out.values())

@@ -228,7 +228,7 @@ def g_on_time(c: Ctx) -> Problem | None:
 
 
 def g_late(c: Ctx) -> Problem | None:
-    return None if c.day > c.due["D1"] else invalid("/day", "late")
+    return None if c.day > c.due["D1"] else invalid("/day", N_("The deadline {term} ({due}) has passed."), term="D1", due=str(c.due["D1"]))
 
 
 def g_number_given(c: Ctx) -> Problem | None:
@@ -390,7 +390,7 @@ def fire(db: Session, app: OwnApplication, principal: Principal | None, inp: Eve
     day = inp.day or today
     rows = rows_for(Status(app.status), inp.event)
     if not rows:
-        raise conflict("/event", N_("{event} is not possible in status {status}."), code="not-allowed", event=inp.event, status=app.status)
+        raise conflict("/event", N_("{event} is not possible in status {state}."), code="not-allowed", event=inp.event, state=str(app.status))
     _check_day(app, day, today)
     due = {d.code: d.due for d in app_deadlines(db, app)}
     ctx = Ctx(db, app, inp, day, due)
@@ -399,9 +399,10 @@ def fire(db: Session, app: OwnApplication, principal: Principal | None, inp: Eve
         if not _may_act(principal, row, app):
             problem = problem or forbidden(N_("Only the {actor} may do this."), actor=row.actor.value)
             continue
-        problem = GUARDS[row.guard](ctx) if row.guard else None
-        if problem is None:
+        refused = GUARDS[row.guard](ctx) if row.guard else None
+        if refused is None:
             return _apply(db, ctx, row, principal)
+        problem = problem or refused  # the first row's reason is the one to show
     raise problem
 
 
