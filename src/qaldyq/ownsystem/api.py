@@ -83,7 +83,8 @@ def update(app_id: int, data: ApplicationIn, request: Request, db: Session = Dep
 def event(app_id: int, data: EventIn, request: Request, db: Session = Depends(get_db), principal: Principal = Depends(require("ownsystem.read"))):
     """Fire one step of the workflow; the caller must hold the permission of the step's actor."""
     app = service.get_application(db, principal, app_id)
-    service.run_automatic(db, app)
+    if service.run_automatic(db, app):
+        db.commit()  # the automatic outcome stands even if the caller's event is refused
     service.fire(db, app, principal, data)
     out = service.present(db, app, principal, _t(request))
     db.commit()

@@ -22,7 +22,7 @@ from qaldyq.core.service import next_number
 from qaldyq.ledger.reports import mass_balance
 from qaldyq.ownsystem import deadlines as dl
 from qaldyq.ownsystem.models import ApplicationEvent, ApplicationLine, OwnApplication
-from qaldyq.ownsystem.schemas import ApplicationIn, EventIn, LineA, LineB, LineC, SectionD
+from qaldyq.ownsystem.schemas import ApplicationIn, EventIn, LineA, LineB, SectionD, SrbItem
 from qaldyq.ownsystem.workflow import (
     ACTOR_PERMISSION, AUTOMATIC_EVENTS, EVENT_LABELS, STATUS_LABELS, Actor, Status, Transition, events_from, rows_for,
 )
@@ -454,6 +454,21 @@ def run_all_automatic(db: Session, today: date | None = None) -> int:
     return sum(len(run_automatic(db, a, today)) for a in apps)
 
 
+def allowed_events(db: Session, app: OwnApplication, principal: Principal, today: date) -> list[str]:
+    """The events this principal could fire today: its actor's rows whose guards pass with a
+    complete input (a preview: the real input is checked again when the event is fired)."""
+    sample = EventIn(event="preview", incoming_number=f"\x00preview-{app.id}", reasons="x" * 20, conclusion="conforms",
+                     srb_items=[SrbItem(product_group="preview")])
+    due = {d.code: d.due for d in app_deadlines(db, app)}
+    day = max(today, app.events[-1].day) if app.events else today
+    ctx = Ctx(db, app, sample, day, due)
+    out = []
+    for ev in events_from(Status(app.status)):
+        if any(_may_act(principal, r, app) and (r.guard is None or GUARDS[r.guard](ctx) is None) for r in rows_for(Status(app.status), ev)):
+            out.append(ev)
+    return out
+
+
 # --- presentation ---------------------------------------------------------------------------
 
 def ledger_differences(db: Session, app: OwnApplication) -> list[dict]:
@@ -498,8 +513,7 @@ def present(db: Session, app: OwnApplication, principal: Principal, locale_trans
                        "state": d.state(today)} for d in app_deadlines(db, app)],
         "history": [{"event": e.event, "label": t(EVENT_LABELS.get(e.event, e.event)), "actor": e.actor, "day": e.day, "at": e.at,
                      "from_status": e.from_status, "to_status": e.to_status, "note": e.note, "data": e.data} for e in app.events],
-        "allowed_events": [ev for ev in events_from(Status(app.status))
-                           if any(_may_act(principal, r, app) for r in rows_for(Status(app.status), ev))],
+        "allowed_events": allowed_events(db, app, principal, today),
     }
     if principal.scope(READ) is Scope.ALL:
         out["ledger_differences"] = ledger_differences(db, app)
