@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from qaldyq.core.auth import principal_for_user
-from qaldyq.ownsystem import service
+from qaldyq.ownsystem import documents, service
+from qaldyq.ownsystem.checklist import ITEMS, required
 from qaldyq.ownsystem.schemas import ApplicationIn, EventIn
 from tests.factories import bearer, make_org, make_user
 
@@ -42,6 +43,9 @@ def cast(db) -> Cast:
                 party(db, "authority", ("authority",)), party(db, "operator", ("operator",)))
 
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
 def body(year=2025, half=2, **over) -> dict:
     """A producer's application whose sections add up (tonnes as strings, as JSON clients send)."""
     b = {
@@ -61,9 +65,13 @@ class Driver:
     """Drives one application through the service with explicit business days ("today" is the
     event's day, so the deadlines are those of the calendar, not of the machine's clock)."""
 
-    def __init__(self, db, cast: Cast, year=2025, half=2, **over):
+    def __init__(self, db, cast: Cast, year=2025, half=2, docs=True, **over):
         self.db, self.cast = db, cast
         self.app = service.create_application(db, cast.applicant.principal, ApplicationIn(**body(year, half, **over)))
+        if docs:
+            for item in ITEMS:
+                if item.supplier == "applicant" and required(item, self.app):
+                    documents.add_file(db, cast.applicant.principal, self.app, item.code, f"{item.code}.pdf", PDF, {})
 
     def who(self, actor: str):
         return {"applicant": self.cast.applicant, "authority": self.cast.authority, "operator": self.cast.operator}[actor].principal

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qaldyq.core.database import Base, UTCDateTime, utcnow
@@ -42,9 +42,14 @@ class OwnApplication(Base):
     decision_reasons: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_on: Mapped[date | None] = mapped_column(Date)
+    # the facts the conditional rules of point 3 depend on
+    collection_on_site: Mapped[bool] = mapped_column(Boolean, default=False)  # transport documents waived (3.4)
+    standards_apply: Mapped[bool] = mapped_column(Boolean, default=True)  # conformity documents needed (3.5)
+    other_operations: Mapped[bool] = mapped_column(Boolean, default=False)  # free-form information needed (point 3)
 
     lines: Mapped[list[ApplicationLine]] = relationship(lazy="selectin", order_by="ApplicationLine.id", cascade="all, delete-orphan")
     events: Mapped[list[ApplicationEvent]] = relationship(lazy="selectin", order_by="ApplicationEvent.id", cascade="all, delete-orphan")
+    documents: Mapped[list[ApplicationDocument]] = relationship(lazy="selectin", order_by="ApplicationDocument.id", cascade="all, delete-orphan")
 
 
 class ApplicationLine(Base):
@@ -88,3 +93,41 @@ class ApplicationEvent(Base):
     to_status: Mapped[str] = mapped_column(String(24))
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ApplicationDocument(Base):
+    """A document of the checklist (`checklist.ITEMS`): an uploaded file, kept in the database so
+    it is committed and backed up with the application, or a reference to a record already in
+    Qaldyq (a transfer document by number, a weighing instrument by id)."""
+
+    __tablename__ = "ownsystem_documents"
+    __audit_mask__ = ("data",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("ownsystem_applications.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(4))
+    ref_kind: Mapped[str | None] = mapped_column(String(12))  # transfer | instrument; None for a file
+    ref_value: Mapped[str | None] = mapped_column(String(40))
+    filename: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str | None] = mapped_column(String(40))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    meta: Mapped[dict | None] = mapped_column(JSON)
+    legible: Mapped[bool | None] = mapped_column(Boolean)  # the operator's completeness check (point 6.1)
+    conforms: Mapped[bool | None] = mapped_column(Boolean)  # Appendix 2 column 3
+    review_note: Mapped[str | None] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+
+
+class ReviewRule(Base):
+    """A substantive condition of the review, editable by the authorized body (the conditions of
+    Order No. 688 point 4(6) are not in the sources; `review.DEFAULT_RULES` seeds the defaults)."""
+
+    __tablename__ = "ownsystem_rules"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    params: Mapped[dict] = mapped_column(JSON)
+    severity: Mapped[str] = mapped_column(String(8))  # fail | warn
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

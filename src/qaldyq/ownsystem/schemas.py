@@ -82,6 +82,9 @@ class ApplicationIn(Strict):
     totals_b: TotalsB | None = None
     totals_c: TotalsC | None = None
     prefill: bool = False  # fill Sections A and B from the ledger when they are empty
+    collection_on_site: bool = False  # collection points on the recycling site: no transport documents (3.4)
+    standards_apply: bool = True  # national standards apply to the product (3.5)
+    other_operations: bool = False  # sorting, processing, neutralization... under the regulation (point 3)
 
 
 class SrbItem(Strict):

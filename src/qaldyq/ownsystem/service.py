@@ -119,6 +119,7 @@ def _set_lines(app: OwnApplication, data: ApplicationIn) -> None:
         *(ApplicationLine(section="C", name=x.product_name, m1=x.produced_t, m2=x.imported_t) for x in data.section_c),
     ]
     app.d_placed_t, app.d_recycled_t = data.section_d.placed_t, data.section_d.recycled_t
+    app.collection_on_site, app.standards_apply, app.other_operations = data.collection_on_site, data.standards_apply, data.other_operations
 
 
 def create_application(db: Session, principal: Principal, data: ApplicationIn, org_id: int | None = None) -> OwnApplication:
@@ -301,7 +302,16 @@ def g_report_conforms(c: Ctx) -> Problem | None:
     return None
 
 
+def g_checklist_complete(c: Ctx) -> Problem | None:
+    from qaldyq.ownsystem.documents import missing
+
+    gaps = missing(c.app)
+    return conflict("/event", N_("Documents missing or illegible: {items}. Request them from the applicant."), code="incomplete",
+                    items=", ".join(gaps)) if gaps else None
+
+
 GUARDS: dict[str, Callable[[Ctx], Problem | None]] = {
+    "checklist_complete": g_checklist_complete,
     "on_time": g_on_time, "late": g_late, "number_given": g_number_given, "srb_not_requested": g_srb_not_requested,
     "srb_requested": g_srb_requested, "srb_answered": g_srb_answered, "reason_given": g_reason_given,
     "within_D6": g_within("D6"), "after_D6": g_after("D6"), "within_D9": g_within("D9"), "after_D9": g_after("D9"),

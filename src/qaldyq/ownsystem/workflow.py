@@ -99,7 +99,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     *(T(s, "forward_srb", "srb_answered", None, Actor.AUTHORITY, "5") for s in _SRB_OPEN),
     T(S.REGISTERED, "forward", None, S.WITH_OPERATOR, Actor.AUTHORITY, "4.2"),
     T(S.WITH_OPERATOR, "request_missing", "reason_given", S.INCOMPLETE, Actor.OPERATOR, "6.2"),
-    T(S.WITH_OPERATOR, "complete", None, S.UNDER_REVIEW, Actor.OPERATOR, "6.1"),
+    T(S.WITH_OPERATOR, "complete", "checklist_complete", S.UNDER_REVIEW, Actor.OPERATOR, "6.1"),
     T(S.INCOMPLETE, "supply_missing", "within_D6", S.WITH_OPERATOR, Actor.APPLICANT, "6.3"),
     T(S.INCOMPLETE, "stop", "after_D6", S.STOPPED, Actor.SYSTEM, "6.3"),
     T(S.STOPPED, "send_report", "conclusion_given", S.REPORT_SENT, Actor.OPERATOR, "6.3"),
