@@ -87,3 +87,15 @@ class Driver:
 @pytest.fixture
 def drive(db, cast):
     return lambda **kw: Driver(db, cast, **kw)
+
+
+@pytest.fixture(autouse=True)
+def outbox(tmp_path):
+    """E-mails of the tests go to a temporary outbox folder."""
+    from qaldyq.ownsystem import notify
+
+    before = notify.sender()
+    box = notify.FileOutbox(tmp_path / "outbox")
+    notify.set_sender(box)
+    yield tmp_path / "outbox"
+    notify.set_sender(before)

@@ -4,6 +4,7 @@ other operation needs the `ownsystem.*` permission of the workflow actor (see pe
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
@@ -14,7 +15,8 @@ from qaldyq.core.auth import Principal, checked_principal, get_db, require
 from qaldyq.core.errors import invalid, not_found, request_locale
 from qaldyq.core.i18n import N_, translate
 from qaldyq.core.schemas import Strict
-from qaldyq.ownsystem import deadlines as dl, documents, report, review, service
+from qaldyq.catalog.service import today_almaty
+from qaldyq.ownsystem import deadlines as dl, documents, report, review, service, sla
 from qaldyq.ownsystem.checklist import MAX_FILE_BYTES
 from qaldyq.ownsystem.schemas import ApplicationIn, ApplicationOut, EventIn, PeriodDeadlines
 from qaldyq.ownsystem.workflow import ACTOR_LABELS, EVENT_LABELS, STATUS_LABELS, TRANSITIONS
@@ -215,3 +217,23 @@ def report_file(app_id: int, fmt: str, lang: str = Query("ru", pattern="^(kk|ru)
     if fmt == "xlsx":
         return Response(report.xlsx(app, lang), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{app.number}-app2-{lang}.xlsx"'})
     raise not_found()
+
+
+@router.get("/ownsystem/sla")
+def sla_board(request: Request, today: date | None = Query(None), db: Session = Depends(get_db), principal: Principal = Depends(require("ownsystem.read"))):
+    """What is due this week per actor and what is overdue (`today` for planning; default today in Almaty)."""
+    b = sla.board(db, principal, today or today_almaty())
+    t = _t(request)
+    for v in b["actors"].values():
+        for rows in v.values():
+            for r in rows:
+                r["label"] = t(r["label"])
+    return b
+
+
+@router.get("/ownsystem/notifications")
+def notifications(request: Request, db: Session = Depends(get_db), principal: Principal = Depends(require("ownsystem.read"))):
+    """Messages for the caller: its organization's (as applicant) and its role's (authority, operator)."""
+    t = _t(request)
+    return [{"id": n.id, "application_id": n.application_id, "actor": n.actor, "event": n.event, "label": t(EVENT_LABELS[n.event]),
+             "created_at": n.created_at} for n in service.notifications_for(db, principal)]

@@ -131,3 +131,18 @@ class ReviewRule(Base):
     severity: Mapped[str] = mapped_column(String(8))  # fail | warn
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Notification(Base):
+    """A message in the system to an actor of an application (the applicant's organization, the
+    authorized body or the operator); also sent by e-mail through `notify.sender()`."""
+
+    __tablename__ = "ownsystem_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("ownsystem_applications.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(12), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)  # set for the applicant
+    event: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    emailed_to: Mapped[list | None] = mapped_column(JSON)

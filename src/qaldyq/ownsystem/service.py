@@ -436,6 +436,9 @@ def _apply(db: Session, c: Ctx, row: Transition, principal: Principal | None) ->
                           from_status=before, to_status=c.app.status, note=c.inp.note or c.inp.reasons, data=data)
     c.app.events.append(ev)
     db.flush()
+    from qaldyq.ownsystem.notify import notify
+
+    notify(db, c.app, row.event)
     return ev
 
 
@@ -528,3 +531,15 @@ def present(db: Session, app: OwnApplication, principal: Principal, locale_trans
     if principal.scope(READ) is Scope.ALL:
         out["ledger_differences"] = ledger_differences(db, app)
     return out
+
+
+def notifications_for(db: Session, principal: Principal, limit: int = 100) -> list:
+    from qaldyq.ownsystem.models import Notification
+
+    if principal.role.value in ("authority", "operator"):
+        cond = Notification.actor == principal.role.value
+    elif principal.scope(READ) is Scope.ALL:
+        cond = Notification.id.is_not(None)
+    else:
+        cond = (Notification.actor == Actor.APPLICANT.value) & (Notification.organization_id == principal.org_id)
+    return list(db.scalars(select(Notification).where(cond).order_by(Notification.id.desc()).limit(limit)))
