@@ -30,6 +30,8 @@ def local_dt(at: datetime) -> str:
 
 
 BADGE = {"met": "ok", "late": "warn", "overdue": "bad", "open": "", "pending": ""}
+COLUMN_LABELS = {"opening_t": N_("Balance at the beginning of the half-year, t"), "collected_t": N_("Collected in the half-year, t"),
+                 "closing_t": N_("Balance at the end of the half-year, t"), "recycled_t": N_("Recycled, t")}
 STATE_LABELS = {"met": N_("Met"), "late": N_("Met late"), "overdue": N_("Overdue"), "open": N_("Open"), "pending": N_("Not started")}
 
 
@@ -57,7 +59,7 @@ def _detail(request: Request, db: Session, principal: Principal, app_id: int, er
     data = service.present(db, app, principal, lambda s: translate(locale, s))
     return render(request, "ownsystem/detail.html", {
         "a": data, "checklist": documents.checklist(app), "event_labels": EVENT_LABELS, "badge": BADGE, "error": error, "flash": flash,
-        "actor_labels": ACTOR_LABELS, "today": today_almaty(), "state_labels": STATE_LABELS, "local_dt": local_dt,
+        "actor_labels": ACTOR_LABELS, "today": today_almaty(), "state_labels": STATE_LABELS, "local_dt": local_dt, "column_labels": COLUMN_LABELS,
     }, status_code=422 if error else 200)
 
 
