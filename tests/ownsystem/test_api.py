@@ -164,3 +164,28 @@ def test_prefill_from_ledger_and_differences(client, db, cast):
         {"section": "A", "name": "15 01 02", "column": "collected_t", "declared_t": "5.500", "ledger_t": "5.000", "difference_t": "0.500"},
         {"section": "A", "name": "15 01 02", "column": "closing_t", "declared_t": "2.500", "ledger_t": "2.000", "difference_t": "0.500"},
     ]
+
+
+def test_customs_csv_import(client, cast):
+    a = client.post(f"{API}/applications", json=body(), headers=cast.applicant.headers).json()
+    url = f"{API}/applications/{a['id']}/events"
+    client.post(url, json={"event": "submit", "day": "2026-01-15"}, headers=cast.applicant.headers)
+    client.post(url, json={"event": "register", "day": "2026-01-16", "incoming_number": "ЖТ-9"}, headers=cast.authority.headers)
+    client.post(url, json={"event": "request_srb", "day": "2026-01-19"}, headers=cast.authority.headers)
+    csv_bad = "product_group,item,mass_t,units\npackaging_plastic,bottle,-3,\n".encode()
+    r = client.post(f"{API}/applications/{a['id']}/customs", files={"file": ("srb.csv", csv_bad, "text/csv")}, data={"day": "2026-02-10"},
+                    headers={**cast.authority.headers, "Accept-Language": "ru"})
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/file/2/mass_t"
+    r = client.post(f"{API}/applications/{a['id']}/customs", files={"file": ("srb.csv", b"a,b\n1,2\n", "text/csv")}, headers=cast.authority.headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "header"
+    good = "product_group,item,mass_t,units\npackaging_plastic,bottle,,1000000\ntyres,,12.5,\n".encode()
+    assert client.post(f"{API}/applications/{a['id']}/customs", files={"file": ("srb.csv", good, "text/csv")},
+                       headers=cast.operator.headers).status_code == 403
+    r = client.post(f"{API}/applications/{a['id']}/customs", files={"file": ("srb.csv", good, "text/csv")}, data={"day": "2026-02-10"},
+                    headers=cast.authority.headers)
+    assert r.status_code == 200, r.text
+    ev = r.json()["history"][-1]
+    assert ev["event"] == "srb_answer" and ev["day"] == "2026-02-10"
+    assert ev["data"]["items"] == [{"product_group": "packaging_plastic", "item": "bottle", "mass_t": None, "units": 1000000},
+                                   {"product_group": "tyres", "item": "", "mass_t": "12.500", "units": None}]
+    assert r.json()["mass_method"] is None  # one mass missing: import documents will be needed

@@ -16,7 +16,7 @@ from qaldyq.core.errors import invalid, not_found, request_locale
 from qaldyq.core.i18n import N_, translate
 from qaldyq.core.schemas import Strict
 from qaldyq.catalog.service import today_almaty
-from qaldyq.ownsystem import deadlines as dl, documents, report, review, service, sla
+from qaldyq.ownsystem import customs, deadlines as dl, documents, report, review, service, sla
 from qaldyq.ownsystem.checklist import MAX_FILE_BYTES
 from qaldyq.ownsystem.schemas import ApplicationIn, ApplicationOut, EventIn, PeriodDeadlines
 from qaldyq.ownsystem.workflow import ACTOR_LABELS, EVENT_LABELS, STATUS_LABELS, TRANSITIONS
@@ -237,3 +237,15 @@ def notifications(request: Request, db: Session = Depends(get_db), principal: Pr
     t = _t(request)
     return [{"id": n.id, "application_id": n.application_id, "actor": n.actor, "event": n.event, "label": t(EVENT_LABELS[n.event]),
              "created_at": n.created_at} for n in service.notifications_for(db, principal)]
+
+
+@router.post("/ownsystem/applications/{app_id}/customs")
+async def customs_import(app_id: int, request: Request, file: UploadFile = File(...), day: Annotated[date | None, Form()] = None,
+                         db: Session = Depends(get_db), principal: Principal = Depends(require("ownsystem.srb"))):
+    """The state revenue bodies' answer as CSV (see docs/ownsystem.md); records the `srb_answer` event."""
+    app = service.get_application(db, principal, app_id)
+    items = customs.parse(await file.read(2 * 1024 * 1024))
+    service.fire(db, app, principal, EventIn(event="srb_answer", day=day, srb_items=items))
+    out = service.present(db, app, principal, _t(request))
+    db.commit()
+    return out

@@ -332,7 +332,7 @@ def e_submit(c: Ctx) -> dict | None:
 
 
 def e_srb_answer(c: Ctx) -> dict | None:
-    items = [i.model_dump(mode="json") for i in c.inp.srb_items or []]
+    items = [{**i.model_dump(mode="json"), "mass_t": None if i.mass_t is None else str(i.mass_t.quantize(Q))} for i in c.inp.srb_items or []]
     c.app.srb_items = items
     if all(i["mass_t"] is not None for i in items):
         c.app.mass_method = "srb"
