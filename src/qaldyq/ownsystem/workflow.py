@@ -175,7 +175,7 @@ DEADLINES: tuple[DeadlineRule, ...] = (
                  ("request_srb", "forward"), point="4"),
     DeadlineRule("D3", N_("Provide import data"), Actor.SRB, "cd", 30, "request_srb", ("srb_answer",), point="4"),
     DeadlineRule("D4", N_("Forward the state revenue data to the operator"), Actor.AUTHORITY, "wd", 3, "srb_answer", ("forward_srb",), point="5"),
-    DeadlineRule("D5", N_("Check completeness and legibility"), Actor.OPERATOR, "wd", 20, "forward", ("complete",), unless="stop", point="6.1"),
+    DeadlineRule("D5", N_("Check completeness and legibility"), Actor.OPERATOR, "wd", 20, "forward", ("complete|request_missing",), unless="stop", point="6.1"),
     DeadlineRule("D6", N_("Supply the missing or legible documents"), Actor.APPLICANT, "wd", 15, "request_missing", ("supply_missing",), point="6.3", optional=True),
     DeadlineRule("D7", N_("Report the stopped review"), Actor.OPERATOR, "wd", 3, "D6", ("send_report",), only_if="stop", point="6.3"),
     DeadlineRule("D8", N_("Review against the Requirements"), Actor.OPERATOR, "wd", 20, "forward_srb", ("send_report",), unless="stop", point="6.4"),
