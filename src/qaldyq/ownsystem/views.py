@@ -83,11 +83,9 @@ def act(app_id: int, request: Request, event: str = Form(..., max_length=32), da
         service.fire(db, app, principal, inp)
         db.commit()
     except Problem as p:
-        db.rollback()
         msg = p.errors[0].msgid if p.errors else (p.detail or p.title)
         params = p.errors[0].params if p.errors else p.params
         return _detail(request, db, principal, app_id, error=translate(locale, msg, **params))
     except ValueError:
-        db.rollback()
         return _detail(request, db, principal, app_id, error=translate(locale, "Must be a date (YYYY-MM-DD)."))
     return RedirectResponse(f"/ownsystem/applications/{app_id}?done={event}", status_code=303)
