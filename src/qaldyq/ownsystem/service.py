@@ -470,7 +470,7 @@ def run_all_automatic(db: Session, today: date | None = None) -> int:
 def allowed_events(db: Session, app: OwnApplication, principal: Principal, today: date) -> list[str]:
     """The events this principal could fire today: its actor's rows whose guards pass with a
     complete input (a preview: the real input is checked again when the event is fired)."""
-    sample = EventIn(event="preview", incoming_number=f"\x00preview-{app.id}", reasons="x" * 20, conclusion="conforms",
+    sample = EventIn(event="preview", incoming_number=f"preview-{app.id}-{app.number}", reasons="x" * 20, conclusion="conforms",
                      srb_items=[SrbItem(product_group="preview")])
     due = {d.code: d.due for d in app_deadlines(db, app)}
     day = max(today, app.events[-1].day) if app.events else today
