@@ -189,3 +189,16 @@ def test_customs_csv_import(client, cast):
     assert ev["data"]["items"] == [{"product_group": "packaging_plastic", "item": "bottle", "mass_t": None, "units": 1000000},
                                    {"product_group": "tyres", "item": "", "mass_t": "12.500", "units": None}]
     assert r.json()["mass_method"] is None  # one mass missing: import documents will be needed
+
+
+def test_an_organization_on_the_operator_route_cannot_apply(client, db, cast):
+    from qaldyq.epr.models import Registration
+
+    db.add(Registration(organization_id=cast.applicant.org.id, product_group="packaging", year=2025, route="operator"))
+    db.flush()
+    r = client.post(f"{API}/applications", json=body(), headers=cast.applicant.headers)
+    assert r.status_code in (409, 422) and r.headers["content-type"].startswith("application/problem+json"), r.text
+    # with an own-system registration for another group of the same year it may apply
+    db.add(Registration(organization_id=cast.applicant.org.id, product_group="tyres", year=2025, route="own_system"))
+    db.flush()
+    assert client.post(f"{API}/applications", json=body(), headers=cast.applicant.headers).status_code == 201

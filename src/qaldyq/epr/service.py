@@ -111,6 +111,11 @@ def register_route(db: Session, principal: Principal, *, organization_id: int | 
     return reg
 
 
+def routes_in_year(db: Session, org_id: int, year: int) -> set[str]:
+    """The routes an organization registered for any product group in a year."""
+    return set(db.scalars(select(Registration.route).where(Registration.organization_id == org_id, Registration.year == year)))
+
+
 def route_for(db: Session, org_id: int, product_group: str, year: int) -> str | None:
     """The route (operator or own_system) an organization chose for a product group and year, or
     None when it has not registered one."""

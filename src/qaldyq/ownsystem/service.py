@@ -41,9 +41,12 @@ def tonnes(kg: int) -> Decimal:
 def on_operator_route(db: Session, org_id: int, year: int, half: int) -> bool:
     """Whether the organization meets EPR through the operator route (contract, application,
     utilization payment) for that half-year. Art. 386(2): the routes are exclusive, so such an
-    organization cannot apply here. The `epr` domain owns the registrations; until the
-    integrator wires `qaldyq.epr.service` in, no organization is on the operator route."""
-    return False
+    organization cannot apply here: refused when every route it registered that year (in the
+    `epr` registrations) is the operator's."""
+    from qaldyq.epr import service as epr
+
+    routes = epr.routes_in_year(db, org_id, year)
+    return bool(routes) and "own_system" not in routes
 
 
 # --- applications ----------------------------------------------------------------------------
