@@ -152,3 +152,21 @@ def test_passwords_and_token_secrets_are_not_in_the_audit_log(db):
     make_user(db, org, username="frank")
     rows = db.execute(text("select after from audit_log where entity = 'users'")).scalars().all()
     assert rows and all("argon2" not in str(r) for r in rows)
+
+
+def test_a_database_integrity_race_is_a_409_problem_not_a_500(app, client, db):
+    """Two clients racing for a unique value: the database refuses the second, and the caller
+    gets problem+json 409 in its language."""
+    from fastapi import APIRouter
+    from sqlalchemy.exc import IntegrityError
+
+    router = APIRouter()
+
+    @router.get("/api/v1/_race")
+    def race():
+        raise IntegrityError("insert", {}, Exception("duplicate key"))
+
+    app.include_router(router)
+    r = client.get("/api/v1/_race", headers={"Accept-Language": "ru"})
+    assert r.status_code == 409 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["detail"].startswith("В тот же момент")

@@ -204,7 +204,26 @@ async def handle_http(request: Request, exc: StarletteHTTPException):
     return problem_response(request, Problem(exc.status_code, f"http-{exc.status_code}", title))
 
 
+async def handle_integrity(request: Request, exc):
+    # A uniqueness or integrity rule that the database enforced, typically two clients racing for
+    # the same thing (the same VIN, the same tonnes): the loser gets a clear 409, not a 500.
+    return problem_response(request, Problem(409, "conflict", "The request conflicts with the current state.",
+                                             N_("Another request changed the same data at the same moment. Reload and try again.")))
+
+
+async def handle_overload(request: Request, exc):
+    # No database connection came free in time: ask the client to retry instead of failing with 500.
+    response = problem_response(request, Problem(503, "overloaded", "The service is busy.", N_("The service is busy. Try again in a few seconds.")))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def install(app) -> None:
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    app.add_exception_handler(IntegrityError, handle_integrity)
+    app.add_exception_handler(PoolTimeout, handle_overload)
     app.add_exception_handler(Problem, handle_problem)
     app.add_exception_handler(RequestValidationError, handle_validation)
     app.add_exception_handler(StarletteHTTPException, handle_http)

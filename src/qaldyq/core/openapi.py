@@ -41,6 +41,7 @@ ERROR_STATUSES = {
     "415": "Unsupported media type",
     "422": "The request is not valid",
     "429": "Too many requests",
+    "503": "The service is busy; retry after the Retry-After seconds",
 }
 
 
