@@ -153,18 +153,16 @@ def test_transfer_document_by_api_then_its_public_verification_page(page, live_s
     """A consignor signs a draft through the API as an outside client would (its own CA trusted by
     the administrator); anyone can then open the document's public verification in a browser."""
     import httpx
-    from cryptography.hazmat.primitives.asymmetric import ec
 
-    from bench.load.locustfile import _cert, _pem, _sign
+    from tests.signing.pki import make_ca, pem, sign_b64
 
     http = httpx.Client(base_url=live_server, timeout=30)
     tok = lambda u: {"Authorization": "Bearer " + http.post("/api/v1/auth/token", json={"username": u, "password": "qaldyq-demo-2026"}).json()["token"]}  # noqa: E731
     admin, gen, landfill, collector = tok("demo.admin"), tok("demo.generator"), tok("demo.landfill"), tok("demo.collector")
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _cert("E2E CA", ca_key, None, ca_key, True)
-    assert http.post("/api/v1/pki/trusted-cas", json={"certificate": _pem(ca), "label": "e2e"}, headers=admin).status_code in (200, 201)
-    key = ec.generate_private_key(ec.SECP256R1())
-    assert http.post("/api/v1/me/certificates", json={"certificate": _pem(_cert("Қайрат Әлиев", ca_key, ca.subject, key, False))}, headers=gen).status_code == 201
+    ca = make_ca("E2E CA")
+    assert http.post("/api/v1/pki/trusted-cas", json={"certificate": ca.pem, "label": "e2e"}, headers=admin).status_code in (200, 201)
+    cert, key = ca.issue("Қайрат Әлиев")
+    assert http.post("/api/v1/me/certificates", json={"certificate": pem(cert)}, headers=gen).status_code == 201
     gen_site = http.get("/api/v1/sites", params={"site_type": "generator"}, headers=gen).json()["items"][0]["id"]
     receiver = next(s for s in http.get("/api/v1/sites", params={"per_page": 200}, headers=landfill).json()["items"] if s["site_type"] == "landfill")
     carrier_org = http.get("/api/v1/me", headers=collector).json()["organization_id"]
@@ -175,7 +173,7 @@ def test_transfer_document_by_api_then_its_public_verification_page(page, live_s
     assert r.status_code == 201, r.text
     n = r.json()["number"]
     req = http.get(f"/api/v1/transfers/{n}/signing-request", params={"action": "sign_consignor"}, headers=gen).json()
-    r = http.post(f"/api/v1/transfers/{n}/signatures", json={"action": "sign_consignor", "sha256": req["sha256"], "signature": _sign(key, req["payload"])}, headers=gen)
+    r = http.post(f"/api/v1/transfers/{n}/signatures", json={"action": "sign_consignor", "sha256": req["sha256"], "signature": sign_b64(key, req["payload"].encode())}, headers=gen)
     assert r.status_code == 200 and r.json()["state"] == "signed_by_consignor", r.text
     page.goto(f"/api/v1/transfers/{n}/verification")
     assert '"intact":true' in page.inner_text("body").replace(" ", "")
