@@ -41,6 +41,7 @@ fuzz: $(STAMP)
 	QALDYQ_FUZZ_EXAMPLES=200 QALDYQ_FUZZ_ALL_BACKENDS=1 $(BIN)/python -m pytest -q tests/quality/test_fuzz_api.py
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[bench]"
 	$(BIN)/python -m bench
 
 ## Regenerate requirements.lock after changing pyproject.toml
