@@ -10,14 +10,12 @@ Prints postings per second per kind and path. The scratch PostgreSQL database is
 
 from __future__ import annotations
 
+
 import argparse
-import os
 import time
-import uuid
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, text
 
 from qaldyq.core import migrate
 from qaldyq.core.audit import SYSTEM, set_actor
@@ -26,26 +24,11 @@ from qaldyq.ledger import service as L
 from qaldyq.ledger.integrity import verify_ledger
 from qaldyq.registry.bin import complete_bin
 from qaldyq.registry.models import Organization, Site
+from bench import drop_pg, scratch_pg
 
-PG_ADMIN = os.environ.get("QALDYQ_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SITES = 200
 CODE = "20 03 01"
 
-
-def scratch_pg() -> tuple[str, str]:
-    name = f"qaldyq_bench_ledger_{uuid.uuid4().hex[:6]}"
-    eng = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    eng.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, name
-
-
-def drop_pg(name: str) -> None:
-    eng = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    eng.dispose()
 
 
 def make_sites(db) -> list[int]:
@@ -123,7 +106,7 @@ def main() -> None:
     scratch = None
     url = args.url
     if url is None:
-        url, scratch = scratch_pg()
+        url, scratch = scratch_pg("ledger")
     try:
         rows = run(url, args.n, args.batch)
     finally:

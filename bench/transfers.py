@@ -19,14 +19,13 @@ of the raw insert (so the ratio flatters the raw path slightly).
 
 from __future__ import annotations
 
+
 import argparse
 import base64
 import cProfile
 import hashlib
-import os
 import random
 import time
-import uuid
 from datetime import date, timedelta
 
 from rich.console import Console
@@ -45,28 +44,13 @@ from qaldyq.signing import service as signing
 from qaldyq.signing.models import UserCertificate
 from qaldyq.transfers import bulk, service
 from tests.signing.pki import make_ca, pem, sign_b64
+from bench import drop_pg, scratch_pg
 
-PG_ADMIN = os.environ.get("QALDYQ_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 GENERATORS, CARRIERS, RECEIVERS, TRUCKS = 40, 10, 10, 8
 # a month's mix: municipal solid waste to landfills and sorting, packaging to recyclers
 MIX = [("20 03 01", "D1", 0.7), ("15 01 02", "R3", 0.2), ("15 01 01", "R3", 0.1)]
 console = Console()
 
-
-def scratch_pg() -> tuple[str, str]:
-    name = f"qaldyq_bench_transfers_{uuid.uuid4().hex[:6]}"
-    eng = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    eng.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, name
-
-
-def drop_pg(name: str) -> None:
-    eng = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    eng.dispose()
 
 
 _bins = iter(range(10_000, 99_999))
@@ -265,7 +249,7 @@ def main() -> None:
     ap.add_argument("--profile", help="write a cProfile of the verified run to this file")
     ap.add_argument("--seed", type=int, default=2026)
     args = ap.parse_args()
-    url, name = (args.url, None) if args.url else scratch_pg()
+    url, name = (args.url, None) if args.url else scratch_pg("transfers")
     try:
         migrate.upgrade(url)
         database = Database(url)

@@ -18,7 +18,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import rfc8785
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +27,7 @@ from qaldyq.ledger import reports as ledger_reports
 from qaldyq.ledger import service as ledger
 from qaldyq.registry import service as registry
 from qaldyq.signing import service as signing
+from qaldyq.signing.crypto import canonical
 from qaldyq.core.auth import Principal
 from qaldyq.core.database import utcnow
 from qaldyq.core.errors import Problem, conflict, forbidden, invalid, not_found
@@ -60,10 +60,6 @@ def snapshot(doc: TransferDocument) -> dict:
     data = {f: _jsonable(getattr(doc, f)) for f in SNAPSHOT_FIELDS}
     data["legs"] = [{"seq": l.seq, "carrier_org_id": l.carrier_org_id, "vehicle_id": l.vehicle_id, "taken_over_at": _jsonable(l.taken_over_at)} for l in doc.legs]
     return data
-
-
-def canonical(obj) -> bytes:
-    return rfc8785.dumps(obj)
 
 
 def _record_version(db: Session, doc: TransferDocument, action: str, user_id: int | None) -> TransferVersion:
