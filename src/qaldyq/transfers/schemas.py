@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qaldyq.core.errors import field_error
+from qaldyq.core.i18n import N_
 from qaldyq.core.schemas import Strict
 
 # R1–R13 recovery and D1–D15 disposal operations (Basel Convention Annex IV, as used by the
@@ -14,6 +15,10 @@ OPERATIONS = tuple(f"R{i}" for i in range(1, 14)) + tuple(f"D{i}" for i in range
 PHYSICAL_FORMS = ("solid", "liquid", "sludge", "paste", "powder", "gas_in_container", "mixed")
 HAZARD_PROPERTIES = tuple(f"HP{i}" for i in range(1, 16))
 CONTAINER_TYPES = ("bulk", "bag", "big_bag", "drum", "container", "tank", "box", "pallet", "other")
+FORM_LABELS = {"solid": N_("solid"), "liquid": N_("liquid"), "sludge": N_("sludge"), "paste": N_("paste"), "powder": N_("powder"),
+               "gas_in_container": N_("gas in a container"), "mixed": N_("mixed")}
+CONTAINER_LABELS = {"bulk": N_("in bulk"), "bag": N_("bags"), "big_bag": N_("big bags"), "drum": N_("drums"), "container": N_("containers"),
+                    "tank": N_("tank"), "box": N_("boxes"), "pallet": N_("pallets"), "other": N_("other")}
 MAX_MASS_KG = 60_000  # one road movement; a heavier declared mass is a typo or fraud
 Operation = Literal[OPERATIONS]  # type: ignore[valid-type]
 

@@ -32,7 +32,7 @@ STEPS = {"vehicle", "weighing", "acceptance", "operation", "cancel"}
 
 
 def _ctx(request: Request, **extra) -> dict[str, Any]:
-    return {"STATE_LABELS": STATE_LABELS, "ACTION_LABELS": ACTION_LABELS, **extra}
+    return {"STATE_LABELS": STATE_LABELS, "ACTION_LABELS": ACTION_LABELS, "FORM_LABELS": s.FORM_LABELS, "CONTAINER_LABELS": s.CONTAINER_LABELS, **extra}
 
 
 @router.get("/transfers")
