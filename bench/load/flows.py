@@ -181,10 +181,13 @@ def ledger_generation(call):
 
 
 def telemetry_batch(call):
-    plate = random.choice(_setup["plates"])
+    """200 points of one vehicle at 5 s intervals (a tracker that buffers 16 minutes); each batch
+    takes the next window of its vehicle's day, back from now, so no point repeats."""
     with _lock:
-        base = next(_seq) * TRACK_POINTS  # each batch its own seconds: no duplicate points
-    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1, seconds=base % 86_000)
+        n = next(_seq)
+    plates = _setup["plates"]
+    plate, window = plates[n % len(plates)], n // len(plates)
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5, seconds=window * TRACK_POINTS * 5)
     lat, lon = 51.10 + random.random() * 0.05, 71.40 + random.random() * 0.05
     batch = [{"plate": plate, "time": (start - timedelta(seconds=i * 5)).isoformat(), "lat": lat + i * 2e-5, "lon": lon, "speed": 15}
              for i in range(TRACK_POINTS)]

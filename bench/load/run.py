@@ -49,6 +49,8 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=8117)
     ap.add_argument("--pg", default=os.environ.get("QALDYQ_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     ap.add_argument("--out", default="test-artifacts/load")
+    ap.add_argument("--users-only", nargs="*", default=[], metavar="CLASS",
+                    help="run only these locust user classes (Person, Tracker, ErpBatch), e.g. to see the profile without bulk batches")
     a = ap.parse_args()
 
     name = "qaldyq_quality_load"  # a name of its own: other checkouts may run their own load databases
@@ -69,6 +71,12 @@ def main() -> int:
     with eng.begin() as c:
         c.execute(text("""UPDATE sites SET permitted_operations = '["landfilling", "D1"]' WHERE site_type = 'landfill'"""))
     eng.dispose()
+    # The daily partitions of GPS points from two days back to tomorrow, as the cron job of
+    # docs/telemetry.md would have made them: the ingest then never creates one under load.
+    subprocess.run([sys.executable, "-c", "from datetime import datetime, timedelta, timezone; from qaldyq.core.commands import cli_session; "
+                    "from qaldyq.telemetry.service import ensure_partitions\n"
+                    "with cli_session('load partitions') as db: ensure_partitions(db, [datetime.now(timezone.utc).date() + timedelta(days=k) for k in range(-2, 2)])"],
+                   env=env, check=True)
 
     cpu0, busy0 = _children_cpu(), _cpu_busy()
     server = subprocess.Popen([sys.executable, "-m", "qaldyq.cli", "serve", "--host", "127.0.0.1", "--port", str(a.port), "--workers", str(a.workers)],
@@ -84,7 +92,7 @@ def main() -> int:
                 time.sleep(0.2)
         cmd = [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "-u", str(a.users), "-r", str(a.rate),
                "-t", a.time, "--host", host, "--csv", str(out / "locust"), "--html", str(out / "locust.html"), "--only-summary",
-               "--stop-timeout", "60"]
+               "--stop-timeout", "60", *a.users_only]
         print("$", " ".join(cmd), flush=True)
         rc = subprocess.run(cmd, env=env).returncode
         locust_cpu = _children_cpu() - cpu0
@@ -103,7 +111,8 @@ def main() -> int:
     cpu = (f"CPU over {wall:.0f} s on {cores} cores: machine busy {machine:.0%}; qaldyq server (all workers) {server_cpu / wall / cores:.0%}, "
            f"locust {locust_cpu / wall / cores:.0%} of the machine; the rest is PostgreSQL and other processes")
     table = report(out / "locust_stats.csv", out / "locust_failures.csv")
-    head = (f"`python -m bench.load.run --users {a.users} --rate {a.rate:g} --time {a.time} --workers {a.workers}` — "
+    only = f" --users-only {' '.join(a.users_only)}" if a.users_only else ""
+    head = (f"`python -m bench.load.run --users {a.users} --rate {a.rate:g} --time {a.time} --workers {a.workers}{only}` — "
             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, load average before {os.getloadavg()[0]:.1f}")
     (out / "report.md").write_text(f"{head}\n\n{table}\n{cpu}\n")
     print(f"\n{table}\n{cpu}\n\nwritten: {out / 'report.md'}, {out / 'locust.html'}")

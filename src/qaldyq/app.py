@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from qaldyq import __version__
 from qaldyq.core import errors, openapi
+from qaldyq.core.auth import SAFE_METHODS
 from qaldyq.core.config import Settings, get_settings
 from qaldyq.core.database import Database
 from qaldyq.core.i18n import LOCALES, negotiate
@@ -41,8 +44,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.db = db or Database(settings.database_url)
+    # A pooled connection for every admitted request, plus a few for what runs outside a request's
+    # session (the health check's migration look-up).
+    pool = {} if settings.database_url.startswith("sqlite") else {"pool_size": settings.max_concurrent_requests, "max_overflow": 4}
+    app.state.db = db or Database(settings.database_url, **pool)
     templates.env.globals["role_label"] = lambda role: ROLE_LABELS.get(Role(role), str(role))
+    app.add_middleware(Admission, requests=settings.max_concurrent_requests, writes=settings.max_concurrent_writes,
+                       wait=settings.admission_wait_seconds)
 
     @app.middleware("http")
     async def locale_and_headers(request: Request, call_next):
@@ -69,6 +77,50 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for mod in modules("views"):
         app.include_router(mod.router)
     return app
+
+
+class Admission:
+    """At most `requests` requests at a time per worker process, of which at most `writes` may
+    change data; the others wait here, in the event loop, holding neither a thread nor a
+    database connection, and are answered 503 with Retry-After if not admitted within `wait`
+    seconds.
+
+    Why: a request runs on one of the thread pool's 40 threads and holds a pooled connection from
+    its first query to its end. Writers queue on row locks (the audit chain's head, the number
+    counters), and without a limit they pile up until every connection is taken and readers, who
+    need no lock, time out on the pool. With the limit readers always find a thread and a
+    connection, and writers wait in a line that costs nothing (docs/quality.md, "Load")."""
+
+    def __init__(self, app, requests: int, writes: int, wait: float):
+        self.app, self.requests, self.writes, self.wait = app, requests, writes, wait
+        self._loop = None
+
+    def _semaphores(self):
+        # asyncio primitives belong to one event loop; tests run apps on several in turn
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._all, self._writers = loop, asyncio.Semaphore(self.requests), asyncio.Semaphore(self.writes)
+        return self._all, self._writers
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            return await self.app(scope, receive, send)
+        every, writers = self._semaphores()
+        gates = [writers, every] if scope["method"] not in SAFE_METHODS else [every]
+        taken = []
+        try:
+            try:
+                async with asyncio.timeout(self.wait):
+                    for gate in gates:
+                        await gate.acquire()
+                        taken.append(gate)
+            except TimeoutError:
+                response = await errors.handle_overload(Request(scope), None)
+                return await response(scope, receive, send)
+            await self.app(scope, receive, send)
+        finally:
+            for gate in taken:
+                gate.release()
 
 
 def _install_page_errors(app: FastAPI) -> None:

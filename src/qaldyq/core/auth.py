@@ -79,27 +79,51 @@ def get_db(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def _user_columns():
+    # The registry's Organization, reached through the relationship so that core does not import
+    # the registry; principal_for_user reads the same two columns.
+    org = User.organization.property.mapper.class_
+    return org, (User.id, User.username, User.full_name, User.organization_id, User.role, User.active, org.name_ru, org.region_kato)
+
+
+def _principal(row, via: str, scopes: frozenset[str] | None = None, csrf: str | None = None) -> Principal | None:
+    if not row.active:
+        return None
+    return Principal(
+        user_id=row.id, username=row.username, full_name=row.full_name, org_id=row.organization_id, org_name=row.name_ru or "",
+        role=Role(row.role), region_kato=row.region_kato, via=via, scopes=scopes or frozenset({"read", "write"}), csrf_token=csrf,
+    )
+
+
+# Every authenticated request resolves its caller, so it is one round trip: the token (or
+# session), its user and the user's organization in one SELECT, without loading ORM objects (the
+# User mapper would add the organization's roles and region as further queries). Tokens are
+# looked up by the SHA-256 of their secret (a random 256-bit value: no slow hash is needed).
+
 def _from_token(db: Session, raw: str) -> Principal | None:
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = db.scalar(select(ApiToken).where(ApiToken.secret_hash == sha256_hex(raw)))
-    now = utcnow()
-    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+    org, cols = _user_columns()
+    row = db.execute(
+        select(*cols, ApiToken.scopes, ApiToken.revoked_at, ApiToken.expires_at).select_from(ApiToken)
+        .join(User, User.id == ApiToken.user_id).outerjoin(org, org.id == User.organization_id)
+        .where(ApiToken.secret_hash == sha256_hex(raw))
+    ).one_or_none()
+    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= utcnow()):
         return None
-    user = db.get(User, token.user_id)
-    if user is None or not user.active:
-        return None
-    return principal_for_user(user, "token", frozenset(token.scopes))
+    return _principal(row, "token", frozenset(row.scopes))
 
 
 def _from_session(db: Session, sid: str) -> Principal | None:
-    ws = db.get(WebSession, sha256_hex(sid))
-    if ws is None or ws.expires_at <= utcnow():
+    org, cols = _user_columns()
+    row = db.execute(
+        select(*cols, WebSession.expires_at, WebSession.csrf_token).select_from(WebSession)
+        .join(User, User.id == WebSession.user_id).outerjoin(org, org.id == User.organization_id)
+        .where(WebSession.id_hash == sha256_hex(sid))
+    ).one_or_none()
+    if row is None or row.expires_at <= utcnow():
         return None
-    user = db.get(User, ws.user_id)
-    if user is None or not user.active:
-        return None
-    return principal_for_user(user, "session", csrf=ws.csrf_token)
+    return _principal(row, "session", csrf=row.csrf_token)
 
 
 def optional_principal(request: Request, db: Session = Depends(get_db)) -> Principal | None:

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     max_upload_bytes: int = 10 * 1024 * 1024
     login_rate_per_minute: int = 10
+    # Per worker process (app.Admission): requests served at once, of which writes; how long a
+    # request may wait for its turn before it is answered 503 with Retry-After.
+    max_concurrent_requests: int = 16
+    max_concurrent_writes: int = 6
+    admission_wait_seconds: float = 60.0
 
     def resolved_secret(self) -> str:
         if self.secret_key:

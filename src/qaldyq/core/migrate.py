@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -25,14 +27,21 @@ def current_revisions(engine: Engine) -> list[str]:
         return sorted(MigrationContext.configure(conn).get_current_heads())
 
 
+@lru_cache(maxsize=4)
+def _scripts(url: str) -> ScriptDirectory:
+    # Reading the migration scripts costs tens of milliseconds and they do not change under a
+    # running process; the health endpoint asks on every call (monitoring polls it).
+    return ScriptDirectory.from_config(alembic_config(url))
+
+
 def head_revisions(url: str) -> list[str]:
-    return sorted(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    return sorted(_scripts(url).get_heads())
 
 
 def is_current(engine: Engine, url: str) -> bool:
     """Every head of every domain branch is applied. (The version table lists only the heads that
     no other applied revision depends on, so it is compared through the revision graph.)"""
-    script = ScriptDirectory.from_config(alembic_config(url))
+    script = _scripts(url)
     current = current_revisions(engine)
     if not current:
         return False
