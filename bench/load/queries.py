@@ -34,7 +34,27 @@ def main() -> int:
     db = Database(a.url)
     app = create_app(Settings(database_url=a.url, instance_dir="test-artifacts/load/instance", login_rate_per_minute=1000), db)
     statements: list[str] = []
-    event.listen(db.engine, "before_cursor_execute", lambda conn, cur, stmt, *rest: statements.append(stmt))
+    locked: dict[str, float] = {}  # lock -> when this request's transaction took it
+    held: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
+
+    def on_execute(conn, cur, stmt, *rest):
+        statements.append(stmt)
+        # the rows every writer of their kind locks until commit: the audit chain's head and the
+        # public-number counters (docs/quality.md, "Load")
+        for lock, marker in (("audit head", "FROM audit_head"), ("counter", "UPDATE counters")):
+            if marker in stmt:
+                locked.setdefault(lock, time.perf_counter())
+
+    def on_end(conn):
+        now = time.perf_counter()
+        for lock, t0 in locked.items():
+            held[(current[0], lock)].append(now - t0)
+        locked.clear()
+
+    current = [""]
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    event.listen(db.engine, "commit", on_end)
+    event.listen(db.engine, "rollback", lambda conn: locked.clear())
     counts: dict[str, list[int]] = collections.defaultdict(list)
     times: dict[str, list[float]] = collections.defaultdict(list)
     shown: dict[str, list[str]] = {}
@@ -42,6 +62,7 @@ def main() -> int:
     with TestClient(app, base_url="http://testserver") as http:
         def call(method, url, name, expect=200, check=None, **kwargs):
             statements.clear()
+            current[0] = name
             t = time.perf_counter()
             r = http.request(method, url, **kwargs)
             times[name].append(time.perf_counter() - t)
@@ -64,10 +85,17 @@ def main() -> int:
                     prof.disable()
     if prof:
         prof.dump_stats(a.profile)
-    print(f"{'request':52} {'SQL':>5} {'ms':>8}  (median in process)")
+    def median(xs):
+        xs = sorted(xs)
+        return xs[len(xs) // 2] if xs else None
+
+    def ms(x):
+        return f"{x * 1000:.1f}" if x is not None else "–"
+
+    print(f"{'request':44} {'SQL':>5} {'ms':>8} {'audit head held ms':>19} {'counter held ms':>16}  (medians, in process)")
     for name in counts:
-        c, ts = sorted(counts[name]), sorted(times[name])
-        print(f"{name:52} {c[len(c) // 2]:>5} {ts[len(ts) // 2] * 1000:>8.1f}")
+        print(f"{name:44} {median(counts[name]):>5} {ms(median(times[name])):>8} {ms(median(held[(name, 'audit head')])):>19} "
+              f"{ms(median(held[(name, 'counter')])):>16}")
     if a.show:
         print("\n".join(shown[a.show]))
     db.dispose()

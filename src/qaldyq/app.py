@@ -79,6 +79,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     return app
 
 
+# POSTs that write nothing (the payload to sign is computed from the body), admitted as reads.
+READ_ONLY_POST_SUFFIXES = ("/signing-request",)
+
+
 class Admission:
     """At most `requests` requests at a time per worker process, of which at most `writes` may
     change data; the others wait here, in the event loop, holding neither a thread nor a
@@ -106,7 +110,8 @@ class Admission:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
             return await self.app(scope, receive, send)
         every, writers = self._semaphores()
-        gates = [writers, every] if scope["method"] not in SAFE_METHODS else [every]
+        reads = scope["method"] in SAFE_METHODS or scope["path"].endswith(READ_ONLY_POST_SUFFIXES)
+        gates = [every] if reads else [writers, every]
         taken = []
         try:
             try:
