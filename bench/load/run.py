@@ -62,7 +62,7 @@ def main() -> int:
     url = a.pg.rsplit("/", 1)[0] + "/" + name
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "QALDYQ_DATABASE_URL": url, "QALDYQ_INSTANCE_DIR": str(out / "instance"), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "QALDYQ_DATABASE_URL": url, "QALDYQ_INSTANCE_DIR": str(out / "instance"), "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)]))}
     print(f"loading the demo data into {url} …", flush=True)
     subprocess.run([sys.executable, "-m", "qaldyq.cli", "demo", "--load-only"], env=env, check=True, stdout=subprocess.DEVNULL)
     # Workaround (reported): the registry's vocabulary of operations is words ("landfilling") while

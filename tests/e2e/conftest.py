@@ -65,14 +65,26 @@ def browser():
         b.close()
 
 
+def pytest_sessionstart(session):
+    # The folder holds the failures of this run only (under xdist the controller clears it once,
+    # before the workers start).
+    if not hasattr(session.config, "workerinput") and ARTIFACTS.exists():
+        for old in ARTIFACTS.iterdir():
+            old.unlink()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    """A failing browser test leaves a full-page screenshot and the page's HTML (with its address
+    in the first line) in test-artifacts/screenshots/; .ci/run lists them when the suite fails."""
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed and "page" in item.funcargs:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page = item.funcargs["page"]
         try:
-            item.funcargs["page"].screenshot(path=str(ARTIFACTS / f"{item.name}.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / f"{item.name}.png"), full_page=True)
+            (ARTIFACTS / f"{item.name}.html").write_text(f"<!-- {page.url} -->\n{page.content()}", encoding="utf-8")
         except Exception:  # the page may be gone; the failure itself is what matters
             pass
 
