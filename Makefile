@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test test-fast bench lock clean browser fuzz
+.PHONY: install demo serve test test-fast bench lock clean browser fuzz crash load
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +55,10 @@ clean:
 crash: $(STAMP)
 	$(BIN)/python -m pytest -q -m crash tests/quality/test_crash.py
 
-## Load: locust, 300 users, mixed profile, against a server on PostgreSQL with the demo data
-LOAD_TIME ?= 3m
+## Load: locust, 300 clients, mixed profile, against `qaldyq serve --workers 2` on PostgreSQL with the
+## demo data (docs/quality.md, "Load"); the report is test-artifacts/load/report.md and locust.html
+LOAD_TIME ?= 10m
+LOAD_ARGS ?=
 load: $(STAMP)
 	$(BIN)/pip install --quiet -c requirements.lock -e ".[bench]"
-	$(BIN)/python -m bench.load.run --users 300 --rate 30 --time $(LOAD_TIME)
+	$(BIN)/python -m bench.load.run --users 300 --rate 10 --time $(LOAD_TIME) $(LOAD_ARGS)

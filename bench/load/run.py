@@ -65,12 +65,6 @@ def main() -> int:
     env = {**os.environ, "QALDYQ_DATABASE_URL": url, "QALDYQ_INSTANCE_DIR": str(out / "instance"), "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)]))}
     print(f"loading the demo data into {url} …", flush=True)
     subprocess.run([sys.executable, "-m", "qaldyq.cli", "demo", "--load-only"], env=env, check=True, stdout=subprocess.DEVNULL)
-    # Workaround (reported): the registry's vocabulary of operations is words ("landfilling") while
-    # transfers check R/D codes, so no demo site can receive a transfer; give the landfills D1.
-    eng = create_engine(url)
-    with eng.begin() as c:
-        c.execute(text("""UPDATE sites SET permitted_operations = '["landfilling", "D1"]' WHERE site_type = 'landfill'"""))
-    eng.dispose()
     # The daily partitions of GPS points from two days back to tomorrow, as the cron job of
     # docs/telemetry.md would have made them: the ingest then never creates one under load.
     subprocess.run([sys.executable, "-c", "from datetime import datetime, timedelta, timezone; from qaldyq.core.commands import cli_session; "
