@@ -27,6 +27,7 @@ class RawFinding:
     limit: float | None
     transactions: list[int] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # more evidence, e.g. the vehicle and day of a telemetry finding
 
 
 def _split(v) -> list[str]:
