@@ -67,8 +67,11 @@ def measure(f: ControlFinding, _) -> list[tuple[str, str]]:
     value_label, limit_label, value_unit, limit_unit = MEASURES.get(f.rule_id, (N_("Value"), N_("Limit"), "", ""))
 
     def fmt(x: float, unit: str) -> str:
+        minutes = x * 60 if unit == "h" else x
+        if unit in ("h", "min") and minutes < 1:
+            return _("{seconds} s", seconds=_num(round(minutes * 60, 1)))
         if unit in ("h", "min"):
-            return _("{minutes} min", minutes=_num(x * 60 if unit == "h" else x))
+            return _("{minutes} min", minutes=_num(minutes))
         return f"{_num(x)} {_('kg')}" if unit == "kg" else _num(x)
 
     out = []
