@@ -170,3 +170,31 @@ def test_what_the_batch_cannot_decide_goes_one_by_one(world, db):
     assert db.scalar(select(func.count()).select_from(LedgerTransaction)) == before + 2  # generation and pick-up of the stocked one
 
 
+
+
+def test_signing_requests_in_one_call(world, db):
+    a, b = world.draft()["number"], world.draft()["number"]
+    r = world.http.post("/api/v1/transfers/bulk/signing-requests", headers={**world.consignor.headers, "Accept-Language": "ru"}, json={"items": [
+        {"number": a, "action": "sign_consignor"}, {"number": "TD-2026-999999", "action": "sign_consignor"},
+        {"number": b, "action": "sign_carrier"}, {"number": b, "action": "sign_consignor"}]})
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert [x["ok"] for x in items] == [True, False, False, True]
+    single = world.http.get(f"/api/v1/transfers/{a}/signing-request", params={"action": "sign_consignor"}, headers=world.consignor.headers).json()
+    assert (items[0]["payload"], items[0]["sha256"], items[0]["version"]) == (single["payload"], single["sha256"], 1)
+    assert items[1]["problem"]["status"] == 404 and a not in items[1]["problem"]["detail"]
+    assert items[2]["problem"]["status"] == 409 and items[2]["problem"]["errors"][0]["pointer"] == "/items/2/action"
+    assert "подпис" in items[2]["problem"]["detail"].lower() or "действ" in items[2]["problem"]["detail"].lower()
+    # what was answered is what the bulk signatures need
+    sigs = [{"idempotency_key": f"api-{x['number']}", "op": "sign", "number": x["number"],
+             "data": {"action": "sign_consignor", "sha256": x["sha256"], "signature": sign_b64(world.consignor.key, x["payload"].encode())}}
+            for x in (items[0], items[3])]
+    done = world.http.post("/api/v1/transfers/bulk", json={"items": sigs}, headers=world.consignor.headers).json()
+    assert done["succeeded"] == 2 and {x["state"] for x in done["items"]} == {"signed_by_consignor"}
+    # bad input: too many, unknown action, anonymous
+    too_many = world.http.post("/api/v1/transfers/bulk/signing-requests", headers=world.consignor.headers,
+                               json={"items": [{"number": a, "action": "accept"}] * 1001})
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["pointer"] == "/items"
+    bad = world.http.post("/api/v1/transfers/bulk/signing-requests", headers=world.consignor.headers, json={"items": [{"number": a, "action": "teleport"}]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "/items/0/action"
+    assert world.http.post("/api/v1/transfers/bulk/signing-requests", json={"items": [{"number": a, "action": "accept"}]}).status_code == 401

@@ -87,11 +87,11 @@ def _validate(index: int, raw) -> tuple[s.BulkItem, BaseModel]:
         raise _validation_problem(exc, ("body", "items", index, "data")) from None
 
 
-def _prefix(problem: Problem, index: int) -> Problem:
-    """Service errors point into the single body; in bulk they point into the item's data."""
+def prefixed(problem: Problem, index: int, inside: str = "/data") -> Problem:
+    """Service errors point into the single body; in bulk they point into the item (its data)."""
     for e in problem.errors:
         if e.pointer is not None and not e.pointer.startswith("/items/"):
-            e.pointer = f"/items/{index}/data{e.pointer}"
+            e.pointer = f"/items/{index}{inside}{e.pointer}"
     return problem
 
 
@@ -167,7 +167,7 @@ def _run(db: Session, principal: Principal, items: list, checked: list, stored: 
             except Problem as exc:
                 if b:
                     b.undo(mark)
-                results.append(ItemResult(i, key, False, problem=_prefix(exc, i)))
+                results.append(ItemResult(i, key, False, problem=prefixed(exc, i)))
             except IntegrityError:  # a concurrent request with the same key, or a rule the database keeps
                 if b:
                     raise
