@@ -99,7 +99,7 @@ def generate(con, entries: int, sites: int) -> dict[str, set]:
     # impossible travel: a truck picks up at a site far from home 30 minutes after a pick-up at home
     travel = fresh(K, 207)
     rows = q(f"""SELECT d.id, d.consignor_site_id, d.picked_up_at, s.lat FROM transfer_documents d JOIN sites s ON s.id = d.consignor_site_id
-                 WHERE d.id IN ({','.join(map(str, travel))})""").fetchall()
+                 WHERE d.id IN ({','.join(map(str, travel))}) ORDER BY d.id""").fetchall()
     truth["impossible-travel"] = set()
     for k, (doc_id, home, t, lat) in enumerate(rows):
         far = q(f"SELECT id FROM sites WHERE abs(lat - {lat}) > {FAR} ORDER BY id LIMIT 1 OFFSET {k}").fetchone()[0]
