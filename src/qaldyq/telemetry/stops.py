@@ -43,7 +43,8 @@ from qaldyq.telemetry.geo import distance_m, geodesic_m
 from qaldyq.telemetry.track import Track, ranges
 
 BLOCK = 64  # new positions a stopped vehicle tests against its hull per step
-TRIES = 8  # windows a moving vehicle measures per step (the first compact one counts)
+TRIES = 32  # at most this many windows a moving vehicle measures per step (the first compact
+# one counts): one at first, twice as many after each step without a compact one
 FRESH = 32  # positions looked at per step just after a restart
 BOX_FACTOR = 1.5  # movingpandas' bounding-box pre-test: diagonal under 1.5 D
 
@@ -205,6 +206,7 @@ def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
     stopped = np.zeros(nv, dtype=bool)
     begin = np.zeros(nv, dtype=np.int64)  # a stopped vehicle's first position
     diag = np.zeros(nv)  # and its diagonal so far
+    tries = np.ones(nv, dtype=np.int64)  # windows a moving vehicle measures in its next step
     hull = np.empty(nv, dtype=object)  # and the convex hull of its positions so far
     found_first, found_last, found_diag = [], [], []
 
@@ -237,22 +239,23 @@ def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
                 jc = np.minimum(jj, n - 1)
                 r0 = restart[rows_f][:, None]
                 ok = inside & (geodesic_m(lat[r0], lon[r0], lat[jc], lon[jc]) < near)
-                take = ok & (np.cumsum(ok, axis=1) <= TRIES)
+                take = ok & (np.cumsum(ok, axis=1) <= tries[rows_f][:, None])
                 rr, kk = np.nonzero(take)
                 cand_row.append(rows_f[rr]), cand_j.append(jj[rr, kk]), cand_a.append(restart[rows_f][rr])
                 # if none is compact: on after the last window measured, or after the block
-                more = ok.sum(axis=1) > TRIES
+                more = ok.sum(axis=1) > tries[rows_f]
                 last_taken = np.where(take, jj, -1).max(axis=1)
                 cur[rows_f] = np.where(more, last_taken + 1, np.minimum(cur[rows_f] + FRESH, fresh_end[is_fresh]))
             if rows_s.size:
                 k0 = np.searchsorted(maybe, cur[rows_s])
                 kk = k0[:, None] + np.arange(TRIES)
                 jj = maybe[np.minimum(kk, maybe.size - 1)] if maybe.size else np.zeros_like(kk)
-                ok = (kk < maybe.size) & (jj < vend[rows_s][:, None])
+                ok = (kk < maybe.size) & (jj < vend[rows_s][:, None]) & (np.arange(TRIES) < tries[rows_s][:, None])
                 rr, kc = np.nonzero(ok)
                 cand_row.append(rows_s[rr]), cand_j.append(jj[rr, kc]), cand_a.append(wstart[jj[rr, kc]])
                 cur[rows_s] = np.where(ok.any(axis=1), np.where(ok, jj, -1).max(axis=1) + 1, vend[rows_s])
             row, j, a = np.concatenate(cand_row), np.concatenate(cand_j), np.concatenate(cand_a)
+            tries[moving] = np.minimum(tries[moving] * 2, TRIES)
             if row.size:
                 order = np.lexsort((j, row))
                 row, j, a = row[order], j[order], a[order]
@@ -265,6 +268,7 @@ def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
                     hit = hit[firsts]  # each vehicle's first compact window
                     rows = row[hit]
                     stopped[rows], begin[rows], cur[rows], diag[rows] = True, a[hit], j[hit] + 1, d[hit]
+                    tries[rows] = 1
                     sel = ranges(a[hit], size[hit])
                     hull[rows] = shapely.convex_hull(shapely.linestrings(
                         np.c_[lon[sel], lat[sel]], indices=np.repeat(np.arange(hit.size), size[hit])))
