@@ -206,8 +206,8 @@ def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
     stopped = np.zeros(nv, dtype=bool)
     begin = np.zeros(nv, dtype=np.int64)  # a stopped vehicle's first position
     diag = np.zeros(nv)  # and its diagonal so far
-    tries = np.ones(nv, dtype=np.int64)  # windows a moving vehicle measures in its next step
     hull = np.empty(nv, dtype=object)  # and the convex hull of its positions so far
+    tries = np.ones(nv, dtype=np.int64)  # windows a moving vehicle measures in its next step
     found_first, found_last, found_diag = [], [], []
 
     def close(rows, end):
@@ -274,7 +274,6 @@ def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
                         np.c_[lon[sel], lat[sel]], indices=np.repeat(np.arange(hit.size), size[hit])))
 
         if still.size:
-            nr = still.size
             jj = cur[still][:, None] + np.arange(BLOCK)
             valid = jj < vend[still][:, None]
             jc = np.minimum(jj, n - 1)
