@@ -249,7 +249,7 @@ def notifications(request: Request, db: Session = Depends(get_db), principal: Pr
              "created_at": n.created_at} for n in service.notifications_for(db, principal)]
 
 
-@router.post("/ownsystem/applications/{app_id}/customs")
+@router.post("/ownsystem/applications/{app_id}/customs", response_model=ApplicationOut)
 async def customs_import(app_id: int, request: Request, file: UploadFile = File(...), day: Annotated[date | None, Form()] = None,
                          db: Session = Depends(get_db), principal: Principal = Depends(require("ownsystem.srb"))):
     """The state revenue bodies' answer as a CSV or XLSX file (see docs/ownsystem.md); records the `srb_answer` event."""
@@ -266,7 +266,7 @@ class FeedIn(Strict):
     note: str | None = Field(default=None, max_length=4000)
 
 
-@router.post("/ownsystem/applications/{app_id}/customs/feed")
+@router.post("/ownsystem/applications/{app_id}/customs/feed", response_model=ApplicationOut)
 def customs_feed(app_id: int, data: FeedIn, request: Request, db: Session = Depends(get_db), principal: Principal = Depends(require("ownsystem.srb"))):
     """The state revenue bodies' answer taken from the customs feed in Qaldyq (the applicant's
     EPR imports in the half-year per product group); records the `srb_answer` event."""
