@@ -89,7 +89,7 @@ def _errors(exc: Problem, locale: str) -> list[str]:
 def _where(pointer: str, t: Translator) -> str:
     parts = pointer.strip("/").split("/")
     if len(parts) >= 3 and parts[0] in ("section_a", "section_b", "section_c") and parts[1].isdigit():
-        return t("Section {section}, row {row}, {column}", section=parts[0][-1].upper(), row=int(parts[1]) + 1,
+        return t(N_("Section {section}, row {row}, {column}"), section=parts[0][-1].upper(), row=int(parts[1]) + 1,
                  column=t(COLUMN_LABELS.get(parts[2], parts[2])))
     if len(parts) == 2 and parts[0] == "section_d":
         return f"D, {t(COLUMN_LABELS.get(parts[1], parts[1]))}"
