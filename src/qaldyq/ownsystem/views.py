@@ -217,10 +217,15 @@ def _edit_page(request: Request, db: Session, principal: Principal, app: OwnAppl
     names = service.group_names(db, end)
     groups = [(g, names.get(g, g)) for g in sorted(epr.product_groups(db, end))]
     ledger_a, ledger_b = service.ledger_lines(db, app.organization_id, app.year, app.half)
+    # Section D shown empty where it is the value the form computes (B's total; an importer's C imports)
+    recycled_b = sum((ln.m1 or 0 for ln in app.lines if ln.section == "B"), Decimal("0"))
+    imported_c = sum((ln.m2 or 0 for ln in app.lines if ln.section == "C"), Decimal("0"))
+    auto_placed = app.applicant_kind == "importer" and app.d_placed_t == imported_c
     return render(request, "ownsystem/edit.html", {
         "a": a, "rows": rows or _rows_of(a), "errors": errors or [], "bad": bad or set(), "groups": groups, "kind_labels": KIND_LABELS,
         "flags": flags or {"applicant_kind": app.applicant_kind, "collection_on_site": app.collection_on_site, "standards_apply": app.standards_apply,
-                           "other_operations": app.other_operations, "placed_t": str(app.d_placed_t), "recycled_t": str(app.d_recycled_t)},
+                           "other_operations": app.other_operations, "placed_t": "" if auto_placed else str(app.d_placed_t),
+                           "recycled_t": "" if app.d_recycled_t == recycled_b else str(app.d_recycled_t)},
         "ledger_a": ledger_a, "ledger_b": ledger_b, "sources": service.section_c_sources(db, app.organization_id, app.year, app.half),
         "route_labels": ROUTE_LABELS, "column_labels": COLUMN_LABELS, "sections": SECTIONS, "flash": flash,
     }, status_code=422 if errors else 200)
