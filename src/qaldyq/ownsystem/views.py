@@ -375,8 +375,10 @@ def act(app_id: int, request: Request, event: str = Form(..., max_length=32), da
         service.fire(db, app, principal, inp)
         db.commit()
     except Problem as p:
+        db.rollback()
         return _detail(request, db, principal, app_id, error=_errors(p, locale))
     except ValueError:
+        db.rollback()
         return _detail(request, db, principal, app_id, error=translate(locale, "Must be a date (YYYY-MM-DD)."))
     return RedirectResponse(f"/ownsystem/applications/{app_id}?done={event}", status_code=303)
 
