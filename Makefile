@@ -46,7 +46,7 @@ bench: $(STAMP)
 
 ## Regenerate requirements.lock after changing pyproject.toml
 lock:
-	$(BIN)/pip freeze --exclude-editable | grep -v '^qaldyq' > requirements.lock
+	$(BIN)/pip list --format=freeze --exclude-editable | grep -v "^qaldyq" > requirements.lock  # name==version, never a local file path
 
 clean:
 	rm -rf $(VENV) .pytest_cache qaldyq.db* .qaldyq

@@ -213,6 +213,9 @@ def main(argv=None) -> None:
     print(f"movingpandas TrajectoryStopDetector: {len(theirs):,} stops in {mpd_s:.1f} s = {mpd_rate:,.0f} points/s")
     print(f"qaldyq on the same sample: {len(mine):,} stops in {mine_s:.3f} s")
     print(f"agreement on stops: {matched:,} in common, {share:.2%} of all stops found by either (IoU >= 0.5)")
+    same = len(set(ours_list) & set(theirs))
+    print(f"identical stops (same vehicle, same first and last fix): {same:,} = {same / max(len(set(ours_list) | set(theirs)), 1):.2%} "
+          f"of all stops found by either")
     dm, dshare = agreement(as_dwells(small, ours_list, params), as_dwells(small, theirs, params))
     print(f"agreement on dwells (adjacent pieces of one dwell joined, both sides alike): {dm:,} in common, {dshare:.2%}")
     print(f"speed-up (full national rate / movingpandas rate): {rate / mpd_rate:,.0f}x")

@@ -8,7 +8,7 @@ Each document: create (consignor) -> sign_consignor -> vehicle, sign_carrier (ca
 receive, acceptance, accept (receiver): 8 bulk items, 4 of them signed with a real ECDSA P-256
 key by a certificate chained to a trusted CA. Items go in batches of up to 1,000 per acting
 organization, exactly as `POST /api/v1/transfers/bulk` runs them (`bulk.run`, one savepoint
-each), with the signing request (`service.signing_request`) counted as server work and the
+each), with the signing requests (`service.signing_requests`, one call per batch) counted as server work and the
 client's own signing not counted. Run twice: with signature verification, and with
 `signing.verify` replaced by a look-up of the signer's certificate (no cryptography, no chain
 check) to show what verification costs. Then the rows those runs wrote (documents, legs,
@@ -147,7 +147,7 @@ def lifecycle(database: Database, world: World, docs: list[dict], tag: str, batc
                 set_actor(db, principal.actor)
                 items, t0 = [], time.perf_counter()
                 if signed_action:
-                    payloads = [service.signing_request(db, principal, d["number"], signed_action)[0] for d in chunk]
+                    payloads = [r[0] for r in service.signing_requests(db, principal, [(d["number"], signed_action) for d in chunk])]
                     spent += time.perf_counter() - t0
                     sigs = [sign_b64(world.keys[org], p) for p in payloads]  # the client's work: not timed
                     items = [{"idempotency_key": f"bench-{tag}-{name}-{d['i']}", "op": "sign", "number": d["number"],

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from qaldyq.core.auth import principal_for_user
+from qaldyq.epr import service as epr
+from qaldyq.epr.models import Declaration, DeclarationLine, Registration
 from qaldyq.ownsystem import documents, service
 from qaldyq.ownsystem.checklist import ITEMS, required
 from qaldyq.ownsystem.schemas import ApplicationIn, EventIn
@@ -99,3 +102,28 @@ def outbox(tmp_path):
     notify.set_sender(box)
     yield tmp_path / "outbox"
     notify.set_sender(before)
+
+
+RUBBER = "Каучук, резина и изделия из них"  # the catalogue's Russian name of the group "rubber"
+
+
+@pytest.fixture
+def imports(db, cast):
+    """The applicant: own system for rubber and the operator route for packaging in 2025; the
+    customs feed shows 30 t of tyres (18 t + 12 t) and 4 t of plastic packaging in H2 2025, and
+    5 t of tyres in H1 (another half-year); 4 t of packaging declared to the operator in H2."""
+    org = cast.applicant.org
+    db.add_all([Registration(organization_id=org.id, product_group="rubber", year=2025, route="own_system"),
+                Registration(organization_id=org.id, product_group="packaging", year=2025, route="operator")])
+    feed = [("50010/150825/0000001", 1, date(2025, 8, 15), "4011100000", 600, "18000"),
+            ("50010/150825/0000001", 2, date(2025, 8, 15), "4011100000", 400, "12000"),
+            ("50010/010925/0000002", 1, date(2025, 9, 1), "3923300000", 250000, "4000"),
+            ("50010/010325/0000003", 1, date(2025, 3, 1), "4011100000", 100, "5000")]
+    epr.load_customs(db, [{"bin": org.bin, "declaration_number": n, "line_no": ln, "declared_on": d, "hs_code": hs, "quantity": q, "mass_kg": m}
+                          for n, ln, d, hs, q, m in feed])
+    dec = Declaration(number="EPR-DEC-TEST-1", organization_id=org.id, period_from=date(2025, 7, 1), period_to=date(2025, 9, 30), status="accepted")
+    dec.lines.append(DeclarationLine(line_no=1, kind="packaging", product_group="packaging", category="packaging-polymer", mass_kg=Decimal("4000"),
+                                     amount_kzt=Decimal("0.00")))
+    db.add(dec)
+    db.flush()
+    return org

@@ -100,9 +100,28 @@ def test_customs_cross_check(drive, db):
     d = drive(applicant_kind="importer", section_c=[{"product_name": "Шины", "produced_t": "0", "imported_t": "150.000"}])
     d.app.srb_items = [{"product_group": "tyres", "item": "", "mass_t": "160.000"}]
     by = {x["code"]: x for x in review.evaluate(db, d.app)}
-    assert by["customs_match"]["passed"] is False and by["customs_match"]["detail"] == {"declared_t": "150.000", "customs_t": "160.000", "tolerance_t": "8.000"}
+    # the line names no product group: the totals are compared, within 5 % of the customs mass
+    assert by["customs_match"]["passed"] is False and by["customs_match"]["detail"] == {
+        "source": "srb", "declared_t": "150.000", "customs_t": "160.000", "tolerance_t": "8.000"}
     d.app.srb_items = [{"product_group": "tyres", "item": "", "mass_t": "155.000"}]
     assert {x["code"]: x for x in review.evaluate(db, d.app)}["customs_match"]["passed"] is True
+
+
+def test_customs_cross_check_per_product_group(drive, db):
+    """With product groups on the lines, each group is compared: the totals agree (150 t) but
+    20 t of batteries are declared as tyres."""
+    from qaldyq.ownsystem import review
+
+    d = drive(applicant_kind="importer", section_d={"placed_t": "150.000", "recycled_t": "144.750"}, section_c=[
+        {"product_name": "Шины", "product_group": "rubber", "produced_t": "0", "imported_t": "120.000"},
+        {"product_name": "Аккумуляторы", "product_group": "accumulators", "produced_t": "0", "imported_t": "30.000"}])
+    d.app.srb_items = [{"product_group": "rubber", "item": "", "mass_t": "100.000"}, {"product_group": "accumulators", "item": "", "mass_t": "50.000"}]
+    got = {x["code"]: x for x in review.evaluate(db, d.app)}["customs_match"]
+    assert got["passed"] is False and got["detail"]["declared_t"] == got["detail"]["customs_t"] == "150.000"
+    assert got["detail"]["groups"] == [{"product_group": "accumulators", "declared_t": "30.000", "customs_t": "50.000", "passed": False},
+                                       {"product_group": "rubber", "declared_t": "120.000", "customs_t": "100.000", "passed": False}]
+    d.app.srb_items = [{"product_group": "rubber", "item": "", "mass_t": "118.000"}, {"product_group": "accumulators", "item": "", "mass_t": "31.000"}]
+    assert {x["code"]: x for x in review.evaluate(db, d.app)}["customs_match"]["passed"] is True  # 2 t ≤ 5.9 t, 1 t ≤ 1.55 t
 
 
 def test_appendix2_report_pdf_and_xlsx(client, cast):

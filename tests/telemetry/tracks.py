@@ -42,6 +42,13 @@ class Route:
         self.lat[-1], self.lon[-1] = la, lo
         return self
 
+    def spike(self, north_m: float = 200.0) -> Route:
+        """One fix thrown `north_m` off by the receiver, then the place again."""
+        la, lo = self.lat[-1], self.lon[-1]
+        self._add(self.now + self.every, la + north_m / M_PER_DEG_LAT, lo)
+        self._add(self.now + self.every, la, lo)
+        return self
+
     def silence(self, minutes: float) -> Route:
         """No signal for a while; the next point comes after the gap."""
         self._gap = int(minutes * 60)

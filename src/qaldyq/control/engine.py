@@ -27,6 +27,7 @@ class RawFinding:
     limit: float | None
     transactions: list[int] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # more evidence, e.g. the vehicle and day of a telemetry finding
 
 
 def _split(v) -> list[str]:
@@ -40,7 +41,7 @@ def period_params(d1: date, d2: date, dialect: str) -> dict:
         start, end = (x.strftime("%Y-%m-%d %H:%M:%S.%f") for x in (start, end))
     elif dialect == "duckdb":  # the benchmark keeps naive UTC timestamps
         start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
-    return {"start": start, "end": end, "days": (d2 - d1).days + 1, "day_from": d1, "day_to": d2, "month_from": d1.strftime("%Y-%m")}
+    return {"start": start, "end": end, "days": (d2 - d1).days + 1, "day_from": d1, "day_to": d2, "month_from": d1.year * 100 + d1.month}
 
 
 def run_rules(execute: Executor, dialect: str, rules, d1: date, d2: date, only: set[str] | None = None) -> list[RawFinding]:

@@ -46,6 +46,7 @@ class FindingOut(BaseModel):
 class RiskOut(BaseModel):
     organization_id: int
     name: str
+    name_kk: str
     region_kato: str
     score: int
     open_findings: int

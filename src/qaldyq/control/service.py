@@ -50,9 +50,10 @@ def telemetry_findings(db: Session, d1: date, d2: date) -> list[engine.RawFindin
     for f in telemetry.findings(db, p["start"], p["end"]):
         vid = f.vehicle_id if isinstance(f.vehicle_id, int) else None
         org = db.scalar(select(Vehicle.organization_id).where(Vehicle.id == vid)) if vid else None
+        extra = {"vehicle_id": vid, "day": f.at.astimezone(engine.LOCAL).date().isoformat()} if vid else {}
         out.append(engine.RawFinding(f"telemetry-{f.kind}".replace("_", "-"), f.severity, org, f.evidence.get("nearest_site_id"),
                                      f"{f.subject or f.vehicle_id} {f.at.isoformat()}", f.evidence.get("minutes"), None, [],
-                                     [f.subject] if f.subject else []))
+                                     [f.subject] if f.subject else [], extra))
     return out
 
 
@@ -64,7 +65,7 @@ def store(db: Session, raw: list[engine.RawFinding], d1: date, d2: date) -> RunR
     new, by_rule = 0, {}
     for fp, r in fps.items():
         by_rule[r.rule_id] = by_rule.get(r.rule_id, 0) + 1
-        evidence = {"transactions": r.transactions, "documents": r.documents}
+        evidence = {"transactions": r.transactions, "documents": r.documents, **r.extra}
         f = existing.get(fp)
         if f is None:
             region = sites[r.site_id].region_kato if r.site_id in sites else orgs.get(r.organization_id)
@@ -89,7 +90,8 @@ def _scoped(principal: Principal, q):
 
 
 def list_findings(db: Session, principal: Principal, status: str | None = None, rule_id: str | None = None,
-                  organization_id: int | None = None, limit: int = 200) -> list[ControlFinding]:
+                  organization_id: int | None = None, limit: int = 200, site_id: int | None = None,
+                  region: str | None = None) -> list[ControlFinding]:
     q = _scoped(principal, select(ControlFinding))
     if status:
         q = q.where(ControlFinding.status == status)
@@ -97,6 +99,10 @@ def list_findings(db: Session, principal: Principal, status: str | None = None, 
         q = q.where(ControlFinding.rule_id == rule_id)
     if organization_id:
         q = q.where(ControlFinding.organization_id == organization_id)
+    if site_id:
+        q = q.where(ControlFinding.site_id == site_id)
+    if region:
+        q = q.where(ControlFinding.region_kato == region)
     sev = case({"high": 0, "medium": 1, "low": 2}, value=ControlFinding.severity, else_=3)
     return list(db.scalars(q.order_by(sev, ControlFinding.id.desc()).limit(limit)))
 
@@ -123,6 +129,7 @@ def decide(db: Session, principal: Principal, finding_id: int, action: str, reas
 class Risk:
     organization_id: int
     name: str
+    name_kk: str
     region_kato: str
     score: int
     open_findings: int
@@ -139,16 +146,39 @@ def risk_scores(db: Session, principal: Principal, region: str | None = None, li
     ).where(ControlFinding.organization_id.is_not(None), ControlFinding.status != "dismissed").group_by(ControlFinding.organization_id))
     rows = db.execute(q).all()
     orgs = {o.id: o for o in db.scalars(select(Organization).where(Organization.id.in_([r[0] for r in rows])))}
-    out = [Risk(r[0], orgs[r[0]].name_ru, orgs[r[0]].region_kato, int(r[1] or 0), int(r[2]), int(r[3] or 0)) for r in rows if r[0] in orgs]
+    out = [Risk(r[0], orgs[r[0]].name_ru, orgs[r[0]].name_kk, orgs[r[0]].region_kato, int(r[1] or 0), int(r[2]), int(r[3] or 0))
+           for r in rows if r[0] in orgs]
     if region:
         out = [x for x in out if x.region_kato == region]
     return sorted(out, key=lambda x: (-x.score, -x.high, x.name))[:limit]
 
 
-def site_risk(db: Session, principal: Principal) -> list[tuple[Site, int]]:
+def site_risk(db: Session, principal: Principal, region: str | None = None) -> list[tuple[Site, int]]:
+    """The sites with findings that are not dismissed, and the weight of those findings."""
     weight = case({k: v for k, v in SEVERITY_WEIGHT.items()}, value=ControlFinding.severity, else_=0)
     q = _scoped(principal, select(ControlFinding.site_id, func.sum(weight)).where(
         ControlFinding.site_id.is_not(None), ControlFinding.status != "dismissed").group_by(ControlFinding.site_id))
+    if region:
+        q = q.where(ControlFinding.region_kato == region)
     scores = dict(db.execute(q).all())
     sites = db.scalars(select(Site).where(Site.id.in_(list(scores)))) if scores else []
     return [(s, int(scores[s.id])) for s in sites]
+
+
+def names_of(db: Session, org_ids: set[int], site_ids: set[int]) -> tuple[dict[int, Organization], dict[int, Site]]:
+    orgs = {o.id: o for o in db.scalars(select(Organization).where(Organization.id.in_(org_ids)))} if org_ids else {}
+    sites = {s.id: s for s in db.scalars(select(Site).where(Site.id.in_(site_ids)))} if site_ids else {}
+    return orgs, sites
+
+
+def names(db: Session, findings: list[ControlFinding]) -> tuple[dict[int, Organization], dict[int, Site]]:
+    """The organizations and sites the findings are about, to show names instead of ids."""
+    return names_of(db, {f.organization_id for f in findings if f.organization_id}, {f.site_id for f in findings if f.site_id})
+
+
+def decider(db: Session, f: ControlFinding) -> str | None:
+    """Who acknowledged or dismissed the finding (the audit keeps the history)."""
+    from qaldyq.core.models import User
+
+    user = db.get(User, f.decided_by_user_id) if f.decided_by_user_id else None
+    return user.full_name if user else None

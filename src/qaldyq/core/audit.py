@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
 from qaldyq.core.database import utcnow
 from qaldyq.core.models import AuditHead, AuditRecord
@@ -39,7 +40,12 @@ def set_actor(session: Session, actor: Actor) -> None:
     session.info["actor"] = actor
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -60,17 +66,21 @@ def _masked(obj) -> set[str]:
 
 
 def _snapshot(obj, *, before: bool) -> dict[str, Any]:
+    """The row's column values after the flush, or before it (the committed value of each changed
+    column, read from the state's committed values rather than per-attribute history: the flush
+    hook runs for every audited row)."""
     state = inspect(obj)
     masked = _masked(obj)
+    committed = state.committed_state if before else {}
+    current = state.dict
     out: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
-        if before:
-            hist = state.attrs[key].history
-            if hist.has_changes():
-                value = hist.deleted[0] if hist.deleted else None
-            else:
-                value = hist.unchanged[0] if hist.unchanged else getattr(obj, key, None)
+        if key in committed:
+            value = committed[key]
+            value = None if value is NO_VALUE or value is NEVER_SET else value
+        elif key in current:
+            value = current[key]
         else:
             value = getattr(obj, key, None)
         out[key] = MASK if key in masked and value is not None else _jsonable(value)

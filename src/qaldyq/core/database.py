@@ -54,6 +54,17 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _cache_long_statements() -> None:
+    """psycopg converts a statement's placeholders in Python and caches the result only for
+    statements under 4 KB and 50 parameters. Batched writes (SQLAlchemy's insertmanyvalues: one
+    INSERT with a page of rows) repeat the same long text page after page, and converting it
+    again each time halved their speed (bench/transfers.py). psycopg keeps 128 such conversions."""
+    import psycopg._queries as queries
+
+    queries.MAX_CACHED_STATEMENT_LENGTH = max(queries.MAX_CACHED_STATEMENT_LENGTH, 1 << 20)
+    queries.MAX_CACHED_STATEMENT_PARAMS = max(queries.MAX_CACHED_STATEMENT_PARAMS, 1 << 16)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
@@ -61,6 +72,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    _cache_long_statements()
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)

@@ -7,6 +7,8 @@ organization. Domains add their permissions in `<domain>/permissions.py`.
 
 from __future__ import annotations
 
+from functools import cache
+
 from enum import StrEnum
 
 from qaldyq.core.i18n import N_
@@ -49,7 +51,10 @@ CORE_PERMISSIONS: dict[str, dict[Role, Scope]] = {
 }
 
 
+@cache
 def all_permissions() -> dict[str, dict[Role, Scope]]:
+    """Every domain's permission table (the modules do not change while the process runs; every
+    request asks, so it is built once)."""
     from qaldyq.domains import modules
 
     table = dict(CORE_PERMISSIONS)

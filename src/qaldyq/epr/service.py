@@ -789,3 +789,34 @@ def check_lines(db: Session, lines: list[dict[str, Any]], on_date: date, org_id:
         except Problem as exc:
             errors[i] = exc
     return errors
+
+
+# --- figures for the own-system route (Order 690, Appendix 1 Section C) ----------------------
+
+def imports_by_group(db: Session, org_id: int, start: date, end: date) -> dict[str, Decimal]:
+    """Kilograms of EPR goods an organization imported between `start` and `end` (inclusive),
+    per product group, from the customs feed (lines loaded before the organization was
+    registered are matched by its BIN)."""
+    org = db.get(Organization, org_id)
+    who = CustomsLine.organization_id == org_id
+    if org is not None and org.bin:
+        who = who | (CustomsLine.organization_id.is_(None) & (CustomsLine.bin == org.bin))
+    out: dict[str, Decimal] = defaultdict(Decimal)
+    for group, mass in db.execute(select(CustomsLine.product_group, CustomsLine.mass_kg).where(
+            who, CustomsLine.is_epr.is_(True), CustomsLine.declared_on >= start, CustomsLine.declared_on <= end)):
+        if group:
+            out[group] += Decimal(mass)
+    return dict(out)
+
+
+def declared_by_group(db: Session, org_id: int, start: date, end: date) -> dict[str, Decimal]:
+    """Kilograms in an organization's declarations to the operator (not rejected) whose period
+    ends between `start` and `end`, per product group. Vehicles are declared by the unit and
+    carry no mass: they are left out."""
+    out: dict[str, Decimal] = defaultdict(Decimal)
+    for group, mass in db.execute(select(DeclarationLine.product_group, DeclarationLine.mass_kg)
+                                  .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+                                  .where(Declaration.organization_id == org_id, Declaration.status != "rejected",
+                                         Declaration.period_to >= start, Declaration.period_to <= end, DeclarationLine.mass_kg.is_not(None))):
+        out[group] += Decimal(mass)
+    return dict(out)

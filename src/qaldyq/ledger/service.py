@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from contextlib import contextmanager
 from contextvars import ContextVar
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 
-import rfc8785
+
 from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -40,6 +41,7 @@ from qaldyq.core.errors import Problem, conflict, invalid, not_found
 from qaldyq.core.i18n import N_
 from qaldyq.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from qaldyq.ledger.sites import SiteInfo, require_active, site_info, site_infos
+from qaldyq.signing.crypto import canonical
 
 MAX_MASS_KG = 100_000_000_000  # 100 million tonnes: above any single record, below integer limits
 FUTURE_SKEW = timedelta(minutes=10)
@@ -270,7 +272,7 @@ def _fingerprint(plan: _Plan) -> str:
     body = {"kind": plan.kind.value, **plan.request}
     if plan.reference:
         body["reference"] = [plan.reference.type, plan.reference.id]
-    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+    return hashlib.sha256(canonical(body)).hexdigest()
 
 
 ACCOUNTS = LedgerAccount.__table__
@@ -413,8 +415,89 @@ BATCH_FUNCTIONS = {
 MAX_BATCH = 1000
 
 
-class _BatchFallback(Exception):
+class BatchFallback(Exception):
     """A balance check failed in the set-based path: redo the batch item by item."""
+
+
+class Collector:
+    """While open (`collecting`), the single-transaction functions validate and hand over their
+    plan instead of posting it; `write()` posts everything collected with a handful of set-based
+    statements. Balances read through `balance_kg` include what was collected so far, so a batch
+    sees its own earlier movements. Used by post_many and by callers that batch other work with
+    their postings (transfers' bulk path)."""
+
+    def __init__(self, db: Session):
+        self.db = db
+        self.plans: list[_Plan] = []
+        self._base: dict[tuple[int, str], int] = {}
+        self._delta: dict[tuple[int, str], int] = defaultdict(int)
+        self._seen = 0
+
+    def truncate(self, n: int) -> None:
+        """Forget the plans collected after the first n (an item that failed after emitting)."""
+        if n < len(self.plans):
+            del self.plans[n:]
+            self._delta.clear()
+            self._seen = 0
+
+    def prefetch_balances(self, pairs: set[tuple[int, str]]) -> None:
+        """Read the stored balances of these (site, waste code) accounts in one go."""
+        keys = {_Acct(AccountKind.SITE, code, site_id).key: (site_id, code) for site_id, code in pairs if (site_id, code) not in self._base}
+        found = {}
+        names = list(keys)
+        for n in range(0, len(names), 1000):
+            found.update(self.db.execute(select(LedgerAccount.key, LedgerAccount.balance_kg).where(LedgerAccount.key.in_(names[n:n + 1000]))).all())
+        for key, pair in keys.items():
+            self._base[pair] = found.get(key) or 0
+
+    def balance_kg(self, site_id: int, waste_code: str) -> int:
+        for plan in self.plans[self._seen:]:
+            for leg in plan.legs:
+                a = leg.account
+                if isinstance(a, _Acct) and a.kind is AccountKind.SITE:
+                    self._delta[(a.site_id, a.code)] += leg.amount
+        self._seen = len(self.plans)
+        key = (site_id, waste_code)
+        if key not in self._base:
+            stored = self.db.scalar(select(LedgerAccount.balance_kg).where(LedgerAccount.key == _Acct(AccountKind.SITE, waste_code, site_id).key))
+            self._base[key] = stored or 0
+        return self._base[key] + self._delta[key]
+
+    def write(self) -> list[Posting]:
+        """Post what was collected; raises BatchFallback if a balance would go negative or a key
+        was used for another request (then redo item by item to tell which)."""
+        if not self.plans:
+            return []
+        out = _post_set(self.db, list(enumerate(self.plans)))
+        if any(isinstance(r, Problem) for r in out.values()):
+            raise BatchFallback
+        return [out[i] for i in range(len(self.plans))]
+
+
+def collecting_now() -> Collector | None:
+    return _COLLECTOR.get()
+
+
+_COLLECTOR: ContextVar[Collector | None] = ContextVar("ledger_collector", default=None)
+
+
+@contextmanager
+def collecting(db: Session, *, site_ids=(), pending_ids=(), keys=()):
+    """Collect plans (see Collector). Site ids, pending transfers and idempotency keys the items
+    will name are read in one go; a site not named here reads as unknown."""
+    keys = list(keys)
+    existing: set[str] = set()
+    for n in range(0, len(keys), 500):
+        existing |= set(db.connection().execute(select(TRANSACTIONS.c.idempotency_key).where(TRANSACTIONS.c.idempotency_key.in_(keys[n:n + 500]))).scalars())
+    collector = Collector(db)
+    tokens = (_PREFETCH.set(_Prefetch(site_infos(db, set(site_ids)), _pending_many(db, set(pending_ids)), existing)),
+              _COLLECTING.set(collector.plans), _COLLECTOR.set(collector))
+    try:
+        yield collector
+    finally:
+        _COLLECTOR.reset(tokens[2])
+        _COLLECTING.reset(tokens[1])
+        _PREFETCH.reset(tokens[0])
 
 
 def post_many(db: Session, items: list[tuple[str, dict]]) -> list[Posting | Problem]:
@@ -430,20 +513,13 @@ def post_many(db: Session, items: list[tuple[str, dict]]) -> list[Posting | Prob
     args = [kw for _k, kw in items if isinstance(kw, dict)]
     ints = lambda names: {v for kw in args for n in names if isinstance(v := kw.get(n), int) and not isinstance(v, bool)}  # noqa: E731
     keys = [k for kw in args if isinstance(k := kw.get("key"), str)]
-    existing = set()
-    for n in range(0, len(keys), 500):
-        existing |= set(db.connection().execute(select(TRANSACTIONS.c.idempotency_key).where(TRANSACTIONS.c.idempotency_key.in_(keys[n:n + 500]))).scalars())
-    pre_token = _PREFETCH.set(_Prefetch(site_infos(db, ints(("site_id", "consignor_site_id", "receiver_site_id"))),
-                                        _pending_many(db, ints(("pending_id",))), existing))
-    token = _COLLECTING.set([])
-    try:
+    with collecting(db, site_ids=ints(("site_id", "consignor_site_id", "receiver_site_id")), pending_ids=ints(("pending_id",)), keys=keys) as c:
         for i, (kind, kwargs) in enumerate(items):
             fn = BATCH_FUNCTIONS.get(kind)
             if fn is None:
                 results[i] = invalid(f"/items/{i}/kind", "Must be one of: {expected}.", code="enum", expected=", ".join(BATCH_FUNCTIONS))
                 continue
-            collected = _COLLECTING.get()
-            before = len(collected)
+            before = len(c.plans)
             try:
                 globals()[fn](db, **kwargs)
             except Problem as exc:
@@ -452,16 +528,13 @@ def post_many(db: Session, items: list[tuple[str, dict]]) -> list[Posting | Prob
             except TypeError as exc:  # unknown or missing keyword: a caller's bug, reported per item
                 results[i] = invalid(f"/items/{i}", "This item is not valid: {reason}", code="bad-item", reason=str(exc))
                 continue
-            plans.extend((i, plan) for plan in collected[before:])
-    finally:
-        _COLLECTING.reset(token)
-        _PREFETCH.reset(pre_token)
+            plans.extend((i, plan) for plan in c.plans[before:])
     if plans:
         try:
             with db.begin_nested():
                 for i, posting in _post_set(db, plans).items():
                     results[i] = posting
-        except _BatchFallback:
+        except BatchFallback:
             for i, plan in plans:
                 try:
                     results[i] = _post(db, plan)
@@ -534,7 +607,7 @@ def _post_set(db: Session, plans: list[tuple[int, _Plan]]) -> dict[int, Posting 
     audit.append(db, audit_items)  # the audit head first, as in _post_atomic
     changes = [{"aid": aid, "delta": d} for aid, d in sorted(deltas.items()) if d]  # in id order: no lock-order cycles
     if changes and conn.execute(sql.debit_many, changes).rowcount != len(changes):
-        raise _BatchFallback  # some balance would go negative
+        raise BatchFallback  # some balance would go negative
     conn.execute(sql.new_entries, entry_rows)
     return out
 

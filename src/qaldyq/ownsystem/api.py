@@ -18,7 +18,7 @@ from qaldyq.core.schemas import Strict
 from qaldyq.catalog.service import today_almaty
 from qaldyq.ownsystem import customs, deadlines as dl, documents, report, review, service, sla
 from qaldyq.ownsystem.checklist import MAX_FILE_BYTES
-from qaldyq.ownsystem.schemas import ApplicationIn, ApplicationOut, EventIn, PeriodDeadlines
+from qaldyq.ownsystem.schemas import ApplicationIn, ApplicationOut, EventIn, PeriodDeadlines, PrefillOut
 from qaldyq.ownsystem.workflow import ACTOR_LABELS, EVENT_LABELS, STATUS_LABELS, TRANSITIONS
 
 PUBLIC = {"x-qaldyq-public": True}  # no account needed (tests/quality/test_security.py)
@@ -66,6 +66,15 @@ def create(data: ApplicationIn, request: Request, organization_id: int | None = 
     out = service.present(db, app, principal, _t(request))
     db.commit()
     return out
+
+
+@router.get("/ownsystem/prefill", response_model=PrefillOut)
+def prefill(year: int = Query(...), half: int = Query(...), organization_id: int | None = Query(None), db: Session = Depends(get_db),
+            principal: Principal = Depends(require("ownsystem.apply"))):
+    """What `prefill: true` puts in Sections A–C for a half-year: A and B from the ledger of the
+    organization's sites, C from the customs feed, with the Section C sources per product group
+    (customs imports, mass declared to the operator, route). Nothing is stored."""
+    return service.prefill_preview(db, principal, year, half, organization_id)
 
 
 @router.get("/ownsystem/applications", response_model=list[ApplicationOut])
@@ -186,7 +195,8 @@ def review_results(app_id: int, request: Request, db: Session = Depends(get_db),
 @router.get("/ownsystem/rules")
 def list_rules(request: Request, db: Session = Depends(get_db), _: Principal = Depends(require("ownsystem.read"))):
     t = _t(request)
-    out = [{"code": r.code, "label": t(review.SPECS[r.code].label), "params": r.params, "severity": r.severity, "active": r.active} for r in review.rules(db)]
+    out = [{"code": r.code, "label": t(review.SPECS[r.code].label), "params": r.params, "severity": r.severity, "active": r.active,
+            "bounds": {k: [str(review.PARAMS[k][1]), str(review.PARAMS[k][2])] for k in r.params}} for r in review.rules(db)]
     db.commit()
     return out
 
@@ -239,13 +249,29 @@ def notifications(request: Request, db: Session = Depends(get_db), principal: Pr
              "created_at": n.created_at} for n in service.notifications_for(db, principal)]
 
 
-@router.post("/ownsystem/applications/{app_id}/customs")
+@router.post("/ownsystem/applications/{app_id}/customs", response_model=ApplicationOut)
 async def customs_import(app_id: int, request: Request, file: UploadFile = File(...), day: Annotated[date | None, Form()] = None,
                          db: Session = Depends(get_db), principal: Principal = Depends(require("ownsystem.srb"))):
-    """The state revenue bodies' answer as CSV (see docs/ownsystem.md); records the `srb_answer` event."""
+    """The state revenue bodies' answer as a CSV or XLSX file (see docs/ownsystem.md); records the `srb_answer` event."""
     app = service.get_application(db, principal, app_id)
-    items = customs.parse(await file.read(2 * 1024 * 1024))
+    items = customs.parse(await file.read(2 * 1024 * 1024), file.filename)
     service.fire(db, app, principal, EventIn(event="srb_answer", day=day, srb_items=items))
+    out = service.present(db, app, principal, _t(request))
+    db.commit()
+    return out
+
+
+class FeedIn(Strict):
+    day: date | None = None
+    note: str | None = Field(default=None, max_length=4000)
+
+
+@router.post("/ownsystem/applications/{app_id}/customs/feed", response_model=ApplicationOut)
+def customs_feed(app_id: int, data: FeedIn, request: Request, db: Session = Depends(get_db), principal: Principal = Depends(require("ownsystem.srb"))):
+    """The state revenue bodies' answer taken from the customs feed in Qaldyq (the applicant's
+    EPR imports in the half-year per product group); records the `srb_answer` event."""
+    app = service.get_application(db, principal, app_id)
+    service.fire(db, app, principal, EventIn(event="srb_answer", day=data.day, note=data.note, srb_items=customs.from_feed(db, app)))
     out = service.present(db, app, principal, _t(request))
     db.commit()
     return out

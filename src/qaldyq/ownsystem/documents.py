@@ -19,6 +19,8 @@ from qaldyq.ownsystem.workflow import Status
 
 # When the applicant may add documents: while preparing, and when the operator asked for more.
 OPEN_FOR_APPLICANT = {Status.DRAFT, Status.INCOMPLETE, Status.AWAITING_IMPORT_DOCS}
+# When the operator marks documents: while they are with it.
+OPERATOR_STATES = {Status.WITH_OPERATOR, Status.UNDER_REVIEW, Status.INCOMPLETE, Status.AWAITING_IMPORT_DOCS}
 
 
 def _item(code: str) -> Item:
@@ -128,7 +130,7 @@ def mark(db: Session, principal: Principal, app: OwnApplication, doc_id: int, le
     """The operator's completeness/legibility (point 6.1) and conformity (App. 2 column 3) marks."""
     if not principal.can("ownsystem.review"):
         raise forbidden()
-    if app.status not in (Status.WITH_OPERATOR, Status.UNDER_REVIEW, Status.INCOMPLETE, Status.AWAITING_IMPORT_DOCS):
+    if app.status not in OPERATOR_STATES:
         raise conflict("/status", N_("The documents are not with the operator."), code="closed")
     doc = next((d for d in app.documents if d.id == doc_id), None)
     if doc is None:

@@ -68,6 +68,7 @@ class ApplicationLine(Base):
     name: Mapped[str] = mapped_column(String(300))  # waste (A, B) or product (C)
     waste_code: Mapped[str | None] = mapped_column(String(16))  # set when prefilled from the ledger
     product_name: Mapped[str | None] = mapped_column(String(300))  # B: finished product obtained
+    product_group: Mapped[str | None] = mapped_column(String(40))  # C: the EPR product group (catalogue code), to compare with customs data
     # A: opening, collected, closing; B: recycled, product mass, sold in RK, export; C: produced, imported
     m1: Mapped[Decimal | None] = mapped_column(TONNES)
     m2: Mapped[Decimal | None] = mapped_column(TONNES)

@@ -40,6 +40,13 @@ DEFAULT_RULES: tuple[RuleSpec, ...] = (
              {"tolerance_pct": "10"}, "warn"),
 )
 SPECS = {r.code: r for r in DEFAULT_RULES}
+# What each parameter means and its bounds (the page and the API check them).
+PARAMS = {
+    "min_ratio": (N_("Minimum share of the mass placed on the market"), Decimal("0"), Decimal("10")),
+    "tolerance_t": (N_("Tolerance, tonnes"), Decimal("0"), Decimal("1000")),
+    "tolerance_pct": (N_("Tolerance, per cent"), Decimal("0"), Decimal("100")),
+}
+SEVERITY_LABELS = {"fail": N_("Blocks a conclusion of conformity"), "warn": N_("Warning to the reviewer")}
 
 
 def rules(db: Session) -> list[ReviewRule]:
@@ -63,13 +70,14 @@ def update_rule(db: Session, code: str, params: dict | None, severity: str | Non
         if unknown:
             raise invalid(f"/params/{sorted(unknown)[0]}", N_("This field is not allowed here."), code="extra_forbidden")
         for k, v in params.items():
+            _, lo, hi = PARAMS[k]
             try:
-                d = Decimal(str(v))
+                d = Decimal(str(v).strip().replace(",", "."))
             except Exception:
-                d = Decimal("-1")
-            if not d.is_finite() or d < 0 or d > 1000:
-                raise invalid(f"/params/{k}", N_("Must be a number between {lo} and {hi}."), lo=0, hi=1000)
-        row.params = {**row.params, **{k: str(v) for k, v in params.items()}}
+                d = Decimal("NaN")
+            if not d.is_finite() or d < lo or d > hi or d != d.quantize(Decimal("0.001")):
+                raise invalid(f"/params/{k}", N_("Must be a number between {lo} and {hi}, with at most 3 decimals."), lo=lo, hi=hi)
+        row.params = {**row.params, **{k: str(v).strip().replace(",", ".") for k, v in params.items()}}
     if severity is not None:
         if severity not in ("fail", "warn"):
             raise invalid("/severity", N_("Must be one of: {expected}."), expected="fail, warn")
@@ -107,15 +115,31 @@ def check_ledger(db, app, p) -> tuple[bool, dict]:
 
 
 def check_customs(db, app, p) -> tuple[bool | None, dict]:
-    if app.srb_items is None:
+    """Imports of Section C against the state revenue bodies' answer (the customs feed until it
+    is recorded), per product group when every imported line names its group, else in total;
+    each within tolerance_pct of the customs mass."""
+    from qaldyq.ownsystem.service import _imports_by_group, customs_figures
+
+    got = customs_figures(db, app)
+    if got is None:
         return None, {"reason": "no state revenue data yet"}
-    declared = _sum(ln.m2 for ln in app.lines if ln.section == "C")
-    known = [i for i in app.srb_items if i.get("mass_t") is not None]
-    customs = _sum(i["mass_t"] for i in known)
-    if len(known) < len(app.srb_items):
-        return None, {"reason": "mass not established for every product", "customs_t": str(customs), "declared_t": str(declared)}
-    tol = (customs * Decimal(p["tolerance_pct"]) / 100).quantize(Q)
-    return abs(declared - customs) <= tol, {"declared_t": str(declared), "customs_t": str(customs), "tolerance_t": str(tol)}
+    source, figures = got
+    by_group = _imports_by_group(app)
+    declared = _sum(by_group.values())
+    known = _sum(v for v in figures.values() if v is not None)
+    if any(v is None for v in figures.values()):
+        return None, {"reason": "mass not established for every product", "source": source, "customs_t": str(known), "declared_t": str(declared)}
+    pct = Decimal(p["tolerance_pct"]) / 100
+    tol = (known * pct).quantize(Q)
+    detail = {"source": source, "declared_t": str(declared), "customs_t": str(known), "tolerance_t": str(tol)}
+    ungrouped = any(ln.section == "C" and not ln.product_group and (ln.m2 or 0) > 0 for ln in app.lines)
+    if ungrouped:
+        return abs(declared - known) <= tol, detail
+    groups = []
+    for g in sorted((set(by_group) | set(figures)) - {None}):
+        d, c = by_group.get(g, Decimal("0.000")), figures.get(g) or Decimal("0.000")
+        groups.append({"product_group": g, "declared_t": str(d), "customs_t": str(c), "passed": abs(d - c) <= (c * pct).quantize(Q)})
+    return all(x["passed"] for x in groups), {**detail, "groups": groups}
 
 
 def check_balance(db, app, p) -> tuple[bool, dict]:

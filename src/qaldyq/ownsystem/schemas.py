@@ -42,6 +42,7 @@ class LineC(Strict):
     product_name: Name
     produced_t: Tonnes
     imported_t: Tonnes
+    product_group: str | None = Field(default=None, max_length=40)  # EPR product group (catalogue code)
 
 
 class SectionD(Strict):
@@ -81,7 +82,7 @@ class ApplicationIn(Strict):
     totals_a: TotalsA | None = None
     totals_b: TotalsB | None = None
     totals_c: TotalsC | None = None
-    prefill: bool = False  # fill Sections A and B from the ledger when they are empty
+    prefill: bool = False  # fill Sections A and B from the ledger, C from the customs data, when they are empty
     collection_on_site: bool = False  # collection points on the recycling site: no transport documents (3.4)
     standards_apply: bool = True  # national standards apply to the product (3.5)
     other_operations: bool = False  # sorting, processing, neutralization... under the regulation (point 3)
@@ -137,6 +138,39 @@ class LedgerDiff(BaseModel):
     difference_t: Decimal
 
 
+class SourceDiff(BaseModel):
+    """Section C against another source, per product group: `customs` (the customs feed in
+    Qaldyq) or `srb` (the state revenue bodies' answer); `source_t` None: mass not established."""
+
+    product_group: str | None
+    name: str
+    source: str
+    column: str
+    declared_t: Decimal
+    source_t: Decimal | None
+    difference_t: Decimal | None
+
+
+class SectionCSource(BaseModel):
+    """What Qaldyq knows of an organization's EPR products in a half-year, per product group."""
+
+    product_group: str
+    name: str
+    route: str | None  # operator | own_system | None (no registration that year)
+    customs_t: Decimal  # imports in the customs feed
+    declared_t: Decimal  # declared to the operator (operator route only)
+    prefilled: bool  # used to prefill Section C (not on the operator route and imported)
+
+
+class PrefillOut(BaseModel):
+    year: int
+    half: int
+    section_a: list[LineA]
+    section_b: list[LineB]
+    section_c: list[LineC]
+    section_c_sources: list[SectionCSource]
+
+
 class ApplicationOut(BaseModel):
     id: int
     number: str
@@ -154,12 +188,14 @@ class ApplicationOut(BaseModel):
     section_c: list[LineC]
     section_d: SectionD
     mass_method: str | None
+    srb_items: list[dict] | None = None  # the state revenue bodies' answer as recorded
     conclusion: str | None
     decision_reasons: str | None
     deadlines: list[DeadlineOut]
     history: list[EventOut]
     allowed_events: list[str]
     ledger_differences: list[LedgerDiff] | None = None
+    section_c_differences: list[SourceDiff] | None = None
 
 
 class PeriodDeadlines(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +22,7 @@ from qaldyq.core.service import next_number
 from qaldyq.ledger.reports import mass_balance
 from qaldyq.ownsystem import deadlines as dl
 from qaldyq.ownsystem.models import ApplicationEvent, ApplicationLine, OwnApplication
-from qaldyq.ownsystem.schemas import ApplicationIn, EventIn, LineA, LineB, SectionD, SrbItem
+from qaldyq.ownsystem.schemas import ApplicationIn, EventIn, LineA, LineB, LineC, SectionD, SrbItem
 from qaldyq.ownsystem.workflow import (
     ACTOR_PERMISSION, AUTOMATIC_EVENTS, EVENT_LABELS, STATUS_LABELS, Actor, Status, Transition, events_from, rows_for,
 )
@@ -32,8 +32,8 @@ Q = Decimal("0.001")
 READ = "ownsystem.read"
 
 
-def tonnes(kg: int) -> Decimal:
-    return (Decimal(kg) / 1000).quantize(Q)
+def tonnes(kg: int | Decimal) -> Decimal:
+    return (Decimal(kg) / 1000).quantize(Q, ROUND_HALF_UP)
 
 
 # --- the operator route (kept behind one function until the epr domain is wired in) ---------
@@ -114,12 +114,114 @@ def ledger_lines(db: Session, org_id: int, year: int, half: int) -> tuple[list[L
     return lines_a, b
 
 
+def group_names(db: Session, on_date: date) -> dict[str, str]:
+    """Product groups of the catalogue in force on `on_date`, with their Russian names (the
+    language of the application's header)."""
+    from qaldyq.catalog.service import list_rows
+
+    _, rows = list_rows(db, "product-groups", on_date, limit=1000)
+    return {r.code: r.name_ru for r in rows}
+
+
+def _route(db: Session, org_id: int, year: int):
+    """A memoized `epr.route_for` for one organization and year."""
+    from qaldyq.epr import service as epr
+
+    cache: dict[str, str | None] = {}
+
+    def route(group: str) -> str | None:
+        if group not in cache:
+            cache[group] = epr.route_for(db, org_id, group, year)
+        return cache[group]
+    return route
+
+
+def section_c_sources(db: Session, org_id: int, year: int, half: int) -> list[dict]:
+    """Per product group, what Qaldyq knows of the organization's EPR products in the half-year:
+    its route that year, the imports in the customs feed and the mass declared to the operator.
+    Declarations exist only for groups on the operator route (the epr domain refuses the others),
+    so they never prefill Section C: they show why a group is left out (Art. 386(2))."""
+    from qaldyq.epr import service as epr
+
+    start, end = dl.half_bounds(year, half)
+    imported = epr.imports_by_group(db, org_id, start, end)
+    declared = epr.declared_by_group(db, org_id, start, end)
+    names = group_names(db, end)
+    route = _route(db, org_id, year)
+    out = []
+    for g in sorted(set(imported) | set(declared)):
+        customs_t, declared_t = tonnes(imported.get(g, 0)), tonnes(declared.get(g, 0))
+        out.append({"product_group": g, "name": names.get(g, g), "route": route(g), "customs_t": customs_t, "declared_t": declared_t,
+                    "prefilled": route(g) != "operator" and customs_t > 0})
+    return out
+
+
+def section_c_lines(db: Session, org_id: int, year: int, half: int) -> list[LineC]:
+    """Section C from the customs feed: a line per product group imported in the half-year and
+    not on the operator route. Production is left to the applicant: Qaldyq has no record of what
+    an own-system producer made."""
+    return [LineC(product_name=s["name"][:300], product_group=s["product_group"], produced_t=Decimal("0.000"), imported_t=s["customs_t"])
+            for s in section_c_sources(db, org_id, year, half) if s["prefilled"]]
+
+
+def prefilled(db: Session, org_id: int, data: ApplicationIn) -> ApplicationIn:
+    """Sections A and B from the ledger (when both are empty), C from the customs feed (when
+    empty); Section D's recycled mass follows B, an importer's placed mass follows C."""
+    update: dict = {}
+    d = data.section_d
+    if not data.section_a and not data.section_b:
+        a, b = ledger_lines(db, org_id, data.year, data.half)
+        update |= {"section_a": a, "section_b": b}
+        d = SectionD(placed_t=d.placed_t, recycled_t=_sum(x.recycled_t for x in b))
+    if not data.section_c:
+        c = section_c_lines(db, org_id, data.year, data.half)
+        update["section_c"] = c
+        if data.applicant_kind == "importer" and not d.placed_t:
+            d = SectionD(placed_t=_sum(x.imported_t for x in c), recycled_t=d.recycled_t)
+    return data.model_copy(update={**update, "section_d": d})
+
+
+def check_groups(db: Session, org_id: int, data: ApplicationIn) -> None:
+    """A Section C product group is one of the catalogue's and not one the organization has put
+    on the operator route for that year (Art. 386(2): the routes are exclusive)."""
+    if not any(x.product_group for x in data.section_c):
+        return
+    from qaldyq.epr import service as epr
+
+    known = epr.product_groups(db, dl.half_bounds(data.year, data.half)[1])
+    route = _route(db, org_id, data.year)
+    errors: list[FieldError] = []
+    for i, x in enumerate(data.section_c):
+        if not x.product_group:
+            continue
+        ptr = f"/section_c/{i}/product_group"
+        if x.product_group not in known:
+            errors.append(FieldError(N_("{group} is not a product group under EPR."), pointer=ptr, params={"group": x.product_group},
+                                     code="unknown-product-group"))
+        elif route(x.product_group) == "operator":
+            errors.append(FieldError(N_("The organization meets EPR for {group} through the operator in {year}; it cannot be in this application."),
+                                     pointer=ptr, params={"group": x.product_group, "year": data.year}, code="operator-route"))
+    if errors:
+        raise Problem(422, "invalid", "The request is not valid.", errors[0].msgid, errors, **errors[0].params)
+
+
+def prefill_preview(db: Session, principal: Principal, year: int, half: int, org_id: int | None = None) -> dict:
+    """What `prefill` would put in Sections A–C, with the Section C sources (nothing stored)."""
+    org_id = org_id or principal.org_id
+    if not principal.sees_org("ownsystem.apply", org_id):
+        raise forbidden()
+    dl.check_period(year, half)
+    a, b = ledger_lines(db, org_id, year, half)
+    return {"year": year, "half": half, "section_a": a, "section_b": b, "section_c": section_c_lines(db, org_id, year, half),
+            "section_c_sources": section_c_sources(db, org_id, year, half)}
+
+
 def _set_lines(app: OwnApplication, data: ApplicationIn) -> None:
     app.lines = [
         *(ApplicationLine(section="A", name=x.waste_name, waste_code=x.waste_code, m1=x.opening_t, m2=x.collected_t, m3=x.closing_t) for x in data.section_a),
         *(ApplicationLine(section="B", name=x.waste_name, waste_code=x.waste_code, product_name=x.product_name, m1=x.recycled_t, m2=x.product_t,
                           m3=x.sold_rk_t, m4=x.export_t) for x in data.section_b),
-        *(ApplicationLine(section="C", name=x.product_name, m1=x.produced_t, m2=x.imported_t) for x in data.section_c),
+        *(ApplicationLine(section="C", name=x.product_name, product_group=x.product_group, m1=x.produced_t, m2=x.imported_t) for x in data.section_c),
     ]
     app.d_placed_t, app.d_recycled_t = data.section_d.placed_t, data.section_d.recycled_t
     app.collection_on_site, app.standards_apply, app.other_operations = data.collection_on_site, data.standards_apply, data.other_operations
@@ -132,11 +234,10 @@ def create_application(db: Session, principal: Principal, data: ApplicationIn, o
     if on_operator_route(db, org_id, data.year, data.half):
         raise conflict("/applicant_kind", N_("This organization meets EPR through the operator for this half-year; the routes are exclusive."),
                        code="operator-route")
-    if data.prefill and not data.section_a and not data.section_b:
-        a, b = ledger_lines(db, org_id, data.year, data.half)
-        data = data.model_copy(update={"section_a": a, "section_b": b,
-                                       "section_d": SectionD(placed_t=data.section_d.placed_t, recycled_t=_sum(x.recycled_t for x in b))})
+    if data.prefill:
+        data = prefilled(db, org_id, data)
     check_sections(data)
+    check_groups(db, org_id, data)
     if db.scalar(select(OwnApplication.id).where(OwnApplication.organization_id == org_id, OwnApplication.year == data.year,
                                                  OwnApplication.half == data.half)):
         raise conflict("/half", N_("This organization already has an application for half-year {half} of {year}."), code="duplicate",
@@ -163,10 +264,20 @@ def update_application(db: Session, principal: Principal, app: OwnApplication, d
     if (data.year, data.half) != (app.year, app.half):
         raise invalid("/half", N_("The half-year of an application cannot be changed."), code="immutable")
     check_sections(data)
+    check_groups(db, app.organization_id, data)
     app.applicant_kind = data.applicant_kind
     _set_lines(app, data)
     db.flush()
     return app
+
+
+def refill(db: Session, principal: Principal, app: OwnApplication) -> OwnApplication:
+    """Sections A–C of a draft filled again from the ledger and the customs feed (the flags and
+    a producer's Section D placed mass are kept)."""
+    placed = Decimal("0") if app.applicant_kind == "importer" else app.d_placed_t
+    data = ApplicationIn(year=app.year, half=app.half, applicant_kind=app.applicant_kind, section_d=SectionD(placed_t=placed, recycled_t=Decimal("0")),
+                         collection_on_site=app.collection_on_site, standards_apply=app.standards_apply, other_operations=app.other_operations)
+    return update_application(db, principal, app, prefilled(db, app.organization_id, data))
 
 
 def get_application(db: Session, principal: Principal, app_id: int) -> OwnApplication:
@@ -511,6 +622,67 @@ def ledger_differences(db: Session, app: OwnApplication) -> list[dict]:
     return out
 
 
+def _imports_by_group(app: OwnApplication) -> dict[str | None, Decimal]:
+    out: dict[str | None, Decimal] = {}
+    for ln in app.lines:
+        if ln.section == "C":
+            out[ln.product_group] = out.get(ln.product_group, Decimal("0")) + (ln.m2 or 0)
+    return {g: v.quantize(Q) for g, v in out.items()}
+
+
+def customs_figures(db: Session, app: OwnApplication) -> tuple[str, dict[str, Decimal | None]] | None:
+    """The import masses per product group the review compares Section C with: the state revenue
+    bodies' answer once recorded (points 4 and 6.4; None where it gives no mass), before that the
+    customs feed in Qaldyq; None when there is neither. Groups on the operator route are left
+    out: their imports are accounted there."""
+    route = _route(db, app.organization_id, app.year)
+    if app.srb_items is not None:
+        out: dict[str, Decimal | None] = {}
+        for i in app.srb_items:
+            g = i.get("product_group") or ""
+            if route(g) == "operator":
+                continue
+            m = i.get("mass_t")
+            if m is None:
+                out[g] = None  # a group is unknown while any of its items has no mass
+            elif g not in out:
+                out[g] = Decimal(m).quantize(Q)
+            elif out[g] is not None:
+                out[g] = (out[g] + Decimal(m)).quantize(Q)
+        return "srb", out
+    from qaldyq.epr import service as epr
+
+    start, end = dl.half_bounds(app.year, app.half)
+    feed = {g: tonnes(kg) for g, kg in epr.imports_by_group(db, app.organization_id, start, end).items() if route(g) != "operator"}
+    return ("customs", feed) if feed else None
+
+
+def section_c_differences(db: Session, app: OwnApplication) -> list[dict]:
+    """Every difference between the imports of Section C and the customs feed, and (once
+    recorded) the state revenue bodies' answer, per product group (shown to the reviewer)."""
+    start, end = dl.half_bounds(app.year, app.half)
+    names = group_names(db, end)
+    declared = _imports_by_group(app)
+    route = _route(db, app.organization_id, app.year)
+    from qaldyq.epr import service as epr
+
+    feed = {g: tonnes(kg) for g, kg in epr.imports_by_group(db, app.organization_id, start, end).items() if route(g) != "operator"}
+    sources: list[tuple[str, dict]] = [("customs", feed)]
+    got = customs_figures(db, app)
+    if got and got[0] == "srb":
+        sources.append(got)
+    zero = Decimal("0.000")
+    out = []
+    for source, figures in sources:
+        for g in sorted(set(declared) | set(figures), key=lambda x: (x is None, x or "")):
+            dv, sv = declared.get(g, zero), figures.get(g, zero) if g is not None else zero
+            if sv is not None and dv == sv:
+                continue
+            out.append({"product_group": g, "name": names.get(g, g) if g else "—", "source": source, "column": "imported_t", "declared_t": dv,
+                        "source_t": sv, "difference_t": None if sv is None else (dv - sv).quantize(Q)})
+    return out
+
+
 def present(db: Session, app: OwnApplication, principal: Principal, locale_translate: Callable[[str], str] = lambda s: s, today: date | None = None) -> dict:
     today = today or today_almaty()
     t = locale_translate
@@ -522,9 +694,10 @@ def present(db: Session, app: OwnApplication, principal: Principal, locale_trans
         "section_a": [{"waste_name": ln.name, "waste_code": ln.waste_code, "opening_t": ln.m1, "collected_t": ln.m2, "closing_t": ln.m3} for ln in lines if ln.section == "A"],
         "section_b": [{"waste_name": ln.name, "waste_code": ln.waste_code, "recycled_t": ln.m1, "product_name": ln.product_name or "", "product_t": ln.m2,
                        "sold_rk_t": ln.m3, "export_t": ln.m4} for ln in lines if ln.section == "B"],
-        "section_c": [{"product_name": ln.name, "produced_t": ln.m1, "imported_t": ln.m2} for ln in lines if ln.section == "C"],
+        "section_c": [{"product_name": ln.name, "produced_t": ln.m1, "imported_t": ln.m2, "product_group": ln.product_group}
+                      for ln in lines if ln.section == "C"],
         "section_d": {"placed_t": app.d_placed_t, "recycled_t": app.d_recycled_t},
-        "mass_method": app.mass_method, "conclusion": app.conclusion, "decision_reasons": app.decision_reasons,
+        "mass_method": app.mass_method, "srb_items": app.srb_items, "conclusion": app.conclusion, "decision_reasons": app.decision_reasons,
         "deadlines": [{"code": d.code, "label": t(d.label), "actor": d.actor.value, "point": d.point, "start": d.start, "due": d.due, "met_on": d.met_on,
                        "state": d.state(today)} for d in app_deadlines(db, app)],
         "history": [{"event": e.event, "label": t(EVENT_LABELS.get(e.event, e.event)), "actor": e.actor, "day": e.day, "at": e.at,
@@ -533,6 +706,7 @@ def present(db: Session, app: OwnApplication, principal: Principal, locale_trans
     }
     if principal.scope(READ) is Scope.ALL:
         out["ledger_differences"] = ledger_differences(db, app)
+        out["section_c_differences"] = section_c_differences(db, app)
     return out
 
 

@@ -150,6 +150,49 @@ def already_claimed(operation: str):
     return exists().where(PayoutClaimLine.transaction_id == LedgerTransaction.id, PayoutClaimLine.operation == operation)
 
 
+@dataclass
+class OpenMonth:
+    operation: str
+    period_from: date
+    period_to: date
+    transactions: int
+    mass_kg: int
+
+
+def month_bounds(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def unclaimed_months(db: Session, organization_id: int, today: date | None = None, months: int = 12) -> list[OpenMonth]:
+    """The ended months of the last `months` in which the organization has ledger transactions it
+    may still claim under its contract, per operation, newest first: what the claim form offers.
+    Counted like a claim would be (same query, categories of the contract), without building one."""
+    today = today or catalog_today()
+    last = month_bounds(today)[0] - timedelta(days=1)  # the last ended month
+    first = month_bounds(last)[0]
+    for _ in range(months - 1):
+        first = month_bounds(first - timedelta(days=1))[0]
+    out: list[OpenMonth] = []
+    contracts = db.scalars(select(PayoutContract).where(
+        PayoutContract.organization_id == organization_id, PayoutContract.status == "active", PayoutContract.valid_from <= last,
+        or_(PayoutContract.valid_to.is_(None), PayoutContract.valid_to >= first))).all()
+    maps: dict[date, dict[str, str]] = {}
+    for contract in contracts:
+        for operation in contract.operations:
+            q = candidates_query(organization_id, operation, max(first, contract.valid_from), min(last, contract.valid_to or last))
+            q = q.where(~already_claimed(operation))
+            found: dict[date, list[int]] = {}
+            for r in db.execute(q):
+                day = local_day(r[3])
+                mapping = maps.setdefault(day.replace(day=1), catalog.category_map(db, day.replace(day=1)))
+                if catalog.category_from_map(mapping, r[1] or "") in contract.categories:
+                    found.setdefault(day.replace(day=1), []).append(int(r[2]))
+            for m, masses in found.items():
+                out.append(OpenMonth(operation, *month_bounds(m), len(masses), sum(masses)))
+    return sorted(out, key=lambda x: (x.period_from, x.operation), reverse=True)
+
+
 # --- claims ----------------------------------------------------------------------------------
 
 def create_claim(db: Session, principal: Principal, *, organization_id: int, operation: str, period_from: date, period_to: date,
@@ -236,6 +279,29 @@ def get_claim(db: Session, principal: Principal, claim_id: int) -> PayoutClaim:
         raise not_found()
     check_sees(db, principal, "payouts.read", claim.organization_id)
     return claim
+
+
+def claim_ids_by_number(db: Session, numbers: list[str]) -> dict[str, int]:
+    """Claim numbers (as cited by control findings) to ids, for links; visibility is checked on the claim page."""
+    return dict(db.execute(select(PayoutClaim.number, PayoutClaim.id).where(PayoutClaim.number.in_(numbers))).all())
+
+
+def reversed_since(db: Session, transaction_ids: list[int]) -> set[int]:
+    """Which of these ledger transactions have been reversed (a claim line that pays for one pays
+    for tonnes the ledger no longer shows; the control engine reports it too)."""
+    if not transaction_ids:
+        return set()
+    return set(db.scalars(select(LedgerTransaction.reverses_id).where(LedgerTransaction.reverses_id.in_(transaction_ids))))
+
+
+def org_names(db: Session, ids: set[int], locale: str) -> dict[int, str]:
+    rows = db.execute(select(Organization.id, Organization.name_kk, Organization.name_ru).where(Organization.id.in_(ids))).all() if ids else []
+    return {r[0]: r[1] if locale == "kk" else r[2] for r in rows}
+
+
+def category_names(db: Session, locale: str) -> dict[str, str]:
+    """EPR category slugs to their names in the reader's language (as in force today)."""
+    return {c.slug: catalog.localized(c, "name", locale) for c in catalog.categories(db)}
 
 
 def list_claims(db: Session, principal: Principal, status: str | None = None) -> list[PayoutClaim]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -34,15 +34,26 @@ def _error(request: Request, exc: Problem) -> str:
 
 
 @router.get("/payouts")
-def claims(request: Request, principal: Principal = Depends(require("payouts.read")), db: Session = Depends(get_db)):
-    return _claims_page(request, principal, db)
+def claims(request: Request, operation: str | None = Query(None, pattern="^(collection|transportation|processing|single)$"),
+           period_from: date | None = Query(None), period_to: date | None = Query(None),
+           status: str | None = Query(None, pattern="^(draft|submitted|approved|rejected|paid)$"),
+           principal: Principal = Depends(require("payouts.read")), db: Session = Depends(get_db)):
+    """The claims and contracts; a link from "months not yet claimed" fills the form in."""
+    values = {"operation": operation, "period_from": period_from.isoformat() if period_from else None,
+              "period_to": period_to.isoformat() if period_to else None}
+    return _claims_page(request, principal, db, values=values, status=status)
 
 
 def _claims_page(request: Request, principal: Principal, db: Session, error: str | None = None, values: dict | None = None,
-                 status_code: int = 200):
+                 status_code: int = 200, status: str | None = None):
+    can_claim = principal.can("payouts.claim") and principal.org_id is not None
+    claims, contracts = service.list_claims(db, principal, status), service.list_contracts(db, principal)
+    locale = request_locale(request)
     return render(request, "payouts/claims.html", {
-        **_ctx(request, principal), "claims": service.list_claims(db, principal), "contracts": service.list_contracts(db, principal),
-        "error": error, "values": values or {},
+        **_ctx(request, principal), "claims": claims, "contracts": contracts, "status": status,
+        "org_names": service.org_names(db, {c.organization_id for c in [*claims, *contracts]}, locale),
+        "category_names": service.category_names(db, locale),
+        "open_months": service.unclaimed_months(db, principal.org_id) if can_claim else [], "error": error, "values": values or {},
     }, status_code=status_code)
 
 
@@ -72,8 +83,12 @@ def _claim_page(claim_id: int, request: Request, principal: Principal, db: Sessi
     c = service.get_claim(db, principal, claim_id)
     actions = [a for (s, a), (_, perm) in wf.TRANSITIONS.items() if s == c.status and principal.can(perm) and a != "pay"]
     reg = db.get(PaymentRegistry, c.registry_id) if c.registry_id else None
-    return render(request, "payouts/claim.html", {**_ctx(request, principal), "c": c, "actions": actions, "registry": reg, "error": error},
-                  status_code=status_code)
+    locale = request_locale(request)
+    return render(request, "payouts/claim.html", {
+        **_ctx(request, principal), "c": c, "actions": actions, "registry": reg, "error": error,
+        "org_name": service.org_names(db, {c.organization_id}, locale).get(c.organization_id, "—"),
+        "category_names": service.category_names(db, locale), "reversed": service.reversed_since(db, [x.transaction_id for x in c.lines]),
+    }, status_code=status_code)
 
 
 @router.post("/payouts/claims/{claim_id}/action")

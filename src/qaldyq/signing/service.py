@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -58,8 +60,31 @@ def trusted_cas(db: Session, include_removed: bool = False) -> list[TrustedCA]:
     return list(db.scalars(q))
 
 
+# Within batch(): what verification reads is read once per batch, and stored signatures are
+# flushed with the batch instead of one by one.
+_BATCH: ContextVar[dict | None] = ContextVar("signing_batch", default=None)
+
+
+@contextmanager
+def batch():
+    token = _BATCH.set({})
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+
+
+def _memo(key, load):
+    memo = _BATCH.get()
+    if memo is None:
+        return load()
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
+
+
 def _anchors(db: Session) -> list[x509.Certificate]:
-    return [_parsed(pem) for pem in db.scalars(select(TrustedCA.pem).where(TrustedCA.removed_at.is_(None)).order_by(TrustedCA.id))]
+    return _memo("anchors", lambda: [_parsed(pem) for pem in db.scalars(select(TrustedCA.pem).where(TrustedCA.removed_at.is_(None)).order_by(TrustedCA.id))])
 
 
 def trust_add(db: Session, pem: str, label: str | None = None, *, private_key_enc: bytes | None = None) -> list[TrustedCA]:
@@ -260,7 +285,8 @@ def verify(db: Session, user, payload_bytes: bytes, sha256_hex: str, signature_b
         raise invalid("/signature", "The signature must be base64.", code="bad-signature") from None
     if not signature or len(signature) > 2048:
         raise invalid("/signature", "The signature does not verify with any of your registered certificates.", code="bad-signature")
-    rows = list(db.scalars(select(UserCertificate).where(UserCertificate.user_id == user_id, UserCertificate.revoked_at.is_(None)).order_by(UserCertificate.id.desc())))
+    rows = _memo(("certificates", user_id), lambda: list(db.scalars(
+        select(UserCertificate).where(UserCertificate.user_id == user_id, UserCertificate.revoked_at.is_(None)).order_by(UserCertificate.id.desc()))))
     if not rows:
         raise invalid("/signature", "You have no registered signing certificate; register one first.", code="no-certificate")
     current = [r for r in rows if r.not_before <= at <= r.not_after]
@@ -304,7 +330,8 @@ def store_signature(db: Session, verified: VerifiedSignature, payload: bytes) ->
     )
     row.seal = crypto.seal(_secret(), _seal_body(row))
     db.add(row)
-    db.flush()
+    if _BATCH.get() is None:
+        db.flush()
     return row
 
 

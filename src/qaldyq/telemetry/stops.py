@@ -1,18 +1,32 @@
 """Stop detection and trip segmentation, vectorized.
 
-A stop is a run of consecutive positions of one vehicle that all fit within D metres and that
-lasts at least N minutes. "Fit within D metres" follows movingpandas' measure (the minimum
-rotated rectangle in degree space, a diagonal of it measured in metres): the smallest-area box
-among boxes turned by 0, 7.5, ..., 82.5 degrees in degree space, and the mean of its two
-diagonals in metres (movingpandas measures one of the two, depending on the vertex order). Runs are cut greedily from the left, as movingpandas' TrajectoryStopDetector does, so
-the two agree on the stops (see bench/telemetry.py); the work is done on whole arrays:
+A stop is what movingpandas' TrajectoryStopDetector (0.23) finds, by its own definition, computed
+for all vehicles at once. Along one vehicle's track, position by position:
 
-1. consecutive positions D or more apart can never share a stop: the track is cut there into
-   runs (one pass over all points);
-2. a run whose bounding box is already smaller than D is one cluster (the common case: a parked
-   truck between two drives);
-3. the few runs left (slow crawling, a slow approach) are cut greedily, all of them at once, a
-   window of W positions per step with running minima and maxima.
+* a *window* of consecutive positions is **compact** when the diagonal of its latitude/longitude
+  bounding box is under 1.5 D and the diagonal of its minimum rotated rectangle is under D. The
+  rectangle is GEOS's oriented envelope (minimum area) of the positions in degree space, and its
+  diagonal is measured from the rectangle's first vertex to its third on the WGS-84 ellipsoid
+  (for a window of two positions: their distance; a line: its ends). Which of the two diagonals
+  that is depends on GEOS's vertex order; taking the same rectangle from the same GEOS makes
+  the same choice, so the stops are cut where movingpandas cuts them;
+* while **moving**, the window is the positions of the last N minutes (all less than N before
+  the current one, at least two positions, none before the last restart). When it is compact
+  the vehicle is stopped, and the stop begins at the window's first position;
+* while **stopped**, the window grows. The first position that makes it not compact ends the
+  stop at the position before; the stop is kept if it lasted at least N minutes, and the window
+  restarts at the position that ended it. A stop too short to keep restarts nothing: the
+  window slides on;
+* a track that ends stopped ends its stop there.
+
+The vehicles advance together, a step at a time, on whole arrays; no Python loop per position:
+
+* a rectangle depends only on the convex hull of the positions (checked: GEOS gives the same
+  rectangle, vertex for vertex, for the hull's vertices as for all the positions). So a stopped
+  vehicle keeps the hull of its stop, tests a block of new positions against it at once, and
+  measures only the few positions outside it (with the hull's vertices, not all positions);
+* a moving vehicle measures only windows whose first and last positions are under 1.5 D apart
+  (otherwise the bounding box alone is too large): a driving truck is skipped in one look-up.
 
 Signal gaps do not end a stop: a truck parked with its tracker off is still parked when the
 signal returns at the same place. A gap while the position changed ends a trip.
@@ -23,15 +37,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 
-from qaldyq.telemetry.geo import M_PER_DEG_LAT, distance_m
+from qaldyq.telemetry.geo import distance_m, geodesic_m
 from qaldyq.telemetry.track import Track, ranges
 
-WINDOW = 32
-# A stop's extent is the smallest diagonal among bounding boxes turned by these angles: close to
-# the diagonal of the minimum rotated rectangle (movingpandas' measure), and still vectorized.
-ANGLES = np.radians(np.arange(0.0, 90.0, 7.5))
-_COS, _SIN = np.cos(ANGLES), np.sin(ANGLES)
+BLOCK = 64  # new positions a stopped vehicle tests against its hull per step
+TRIES = 32  # at most this many windows a moving vehicle measures per step (the first compact
+# one counts): one at first, twice as many after each step without a compact one
+FRESH = 32  # positions looked at per step just after a restart
+BOX_FACTOR = 1.5  # movingpandas' bounding-box pre-test: diagonal under 1.5 D
 
 
 @dataclass(frozen=True)
@@ -99,94 +114,70 @@ def _steps(track: Track) -> tuple[np.ndarray, np.ndarray]:
     return step, same
 
 
-def _local_frame(track: Track, idx: np.ndarray, run_start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For the positions `idx` (each with the track index of its run's first position): metres
-    north and "east in degree space" (longitude degrees scaled as latitude degrees) from the
-    run's start, in each turned frame, as float32 arrays of shape (angles, positions); and
-    cos(latitude) per position to measure a diagonal in true metres.
-
-    The rectangle is chosen in degree space, as movingpandas does, and its diagonal is then
-    measured in metres."""
-    x = ((track.lon[idx] - track.lon[run_start]) * M_PER_DEG_LAT).astype(np.float32)
-    y = ((track.lat[idx] - track.lat[run_start]) * M_PER_DEG_LAT).astype(np.float32)
-    c, s = _COS.astype(np.float32)[:, None], _SIN.astype(np.float32)[:, None]
-    return x * c + y * s, y * c - x * s, np.cos(np.radians(track.lat[idx])).astype(np.float32)
-
-
-def _diag(mnx, mxx, mny, mxy, k) -> np.ndarray:
-    """Diagonal in metres of the smallest-area turned box (angles on axis 0); `k` is
-    cos(latitude), the east-west metres per scaled metre."""
-    du, dw = mxx - mnx, mxy - mny
-    best = np.argmin(du * dw, axis=0)[None]
-    du = np.take_along_axis(du, best, axis=0)[0]
-    dw = np.take_along_axis(dw, best, axis=0)[0]
-    c, s = _COS[best[0]], _SIN[best[0]]
-    d1 = np.hypot((du * c - dw * s) * k, du * s + dw * c)
-    d2 = np.hypot((du * c + dw * s) * k, du * s - dw * c)
-    return (d1 + d2) * 0.5  # movingpandas measures one of the two diagonals, either one
+def _rect_diagonal(lon: np.ndarray, lat: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """movingpandas' `mrr_diagonal` of sets of positions given one after another (`counts` of
+    at least two each): GEOS's oriented envelope in degree space, the geodesic length from its
+    first vertex to its third (a line: from its first point to its last; a point: 0)."""
+    m = counts.size
+    if m == 0:
+        return np.array([], dtype=np.float64)
+    # a LineString through the positions has the same hull, hence the same rectangle, as the
+    # MultiPoint movingpandas builds, and is many times cheaper to create
+    env = shapely.oriented_envelope(shapely.linestrings(np.c_[lon, lat], indices=np.repeat(np.arange(m), counts)))
+    xy, gi = shapely.get_coordinates(env, return_index=True)
+    first = np.searchsorted(gi, np.arange(m))
+    last = np.r_[first[1:], gi.size] - 1
+    other = np.where(shapely.get_type_id(env) == shapely.GeometryType.POLYGON, first + 2, last)
+    return geodesic_m(xy[first, 1], xy[first, 0], xy[other, 1], xy[other, 0])
 
 
-def _greedy(x, y, kk, t, starts, ends, max_d, min_dur) -> tuple[np.ndarray, np.ndarray]:
-    """Cut runs [starts, ends) greedily into clusters of extent < max_d, all runs at once;
-    returns (first, last) of the clusters lasting at least min_dur. x, y: (angles, points)."""
-    out_first, out_last = [], []
-    s, p, e = starts.copy(), starts + 1, ends.copy()
-    bx0, bx1, by0, by1 = x[:, s].copy(), x[:, s].copy(), y[:, s].copy(), y[:, s].copy()
-    active = np.flatnonzero((t[e - 1] - t[s]) >= min_dur)
-    offs = np.arange(WINDOW)
-    n = x.shape[1]
-    while active.size:
-        S, P, E = s[active], p[active], e[active]
-        idx = P[:, None] + offs[None, :]
-        valid = idx < E[:, None]
-        idx = np.minimum(idx, n - 1)
-        xs = np.where(valid, x[:, idx], x[:, S][:, :, None])
-        ys = np.where(valid, y[:, idx], y[:, S][:, :, None])
-        mnx = np.minimum(np.minimum.accumulate(xs, axis=2), bx0[:, active][:, :, None])
-        mxx = np.maximum(np.maximum.accumulate(xs, axis=2), bx1[:, active][:, :, None])
-        mny = np.minimum(np.minimum.accumulate(ys, axis=2), by0[:, active][:, :, None])
-        mxy = np.maximum(np.maximum.accumulate(ys, axis=2), by1[:, active][:, :, None])
-        exceed = (_diag(mnx, mxx, mny, mxy, kk[idx]) >= max_d) & valid
-        has = exceed.any(axis=1)
-        # a cluster closes just before the first position that does not fit
-        q = P + exceed.argmax(axis=1)
-        closed = active[has]
-        qc = q[has]
-        done = np.zeros(active.size, dtype=bool)
-        if closed.size:
-            out_first.append(s[closed])
-            out_last.append(qc - 1)
-            s[closed], p[closed] = qc, qc + 1
-            bx0[:, closed] = bx1[:, closed] = x[:, qc]
-            by0[:, closed] = by1[:, closed] = y[:, qc]
-        open_ = active[~has]
-        if open_.size:
-            bx0[:, open_], bx1[:, open_] = mnx[:, ~has, -1], mxx[:, ~has, -1]
-            by0[:, open_], by1[:, open_] = mny[:, ~has, -1], mxy[:, ~has, -1]
-            p[open_] = p[open_] + WINDOW
-            ended = p[open_] >= e[open_]
-            out_first.append(s[open_][ended])
-            out_last.append(e[open_][ended] - 1)
-            done[~has] = ended
-        # stop early once what is left of a run is too short to hold a stop
-        done |= (t[e[active] - 1] - t[np.minimum(s[active], e[active] - 1)]) < min_dur
-        active = active[~done]
-    if not out_first:
-        z = np.array([], dtype=np.int64)
-        return z, z.copy()
-    first, last = np.concatenate(out_first), np.concatenate(out_last)
-    keep = (t[last] - t[first]) >= min_dur
-    return first[keep], last[keep]
+def _box_diagonal(lat_min, lon_min, lat_max, lon_max) -> np.ndarray:
+    return geodesic_m(lat_min, lon_min, lat_max, lon_max)
 
 
-def _reduce(x, y, k, starts, ends):
-    """Extent (as _diag) of the segments [starts, ends) of the compact arrays, sorted and
-    disjoint: one reduceat over the interleaved bounds, whose even results are the segments."""
-    bounds = np.c_[starts, ends].ravel()
-    if bounds[-1] >= x.shape[1]:
-        bounds = bounds[:-1]  # the last segment runs to the end
-    return _diag(np.minimum.reduceat(x, bounds, axis=1)[:, ::2], np.maximum.reduceat(x, bounds, axis=1)[:, ::2],
-                 np.minimum.reduceat(y, bounds, axis=1)[:, ::2], np.maximum.reduceat(y, bounds, axis=1)[:, ::2], k)
+def _compact(lon: np.ndarray, lat: np.ndarray, counts: np.ndarray, window_n: np.ndarray, max_d: float):
+    """Whether windows are compact, and their diagonals. Each window is given by a set of
+    positions with the same convex hull (`counts` of them, one set after another); `window_n` is
+    how many positions the window really holds (two positions are measured directly)."""
+    m = counts.size
+    diag = np.full(m, np.inf)
+    if m == 0:
+        return np.zeros(0, dtype=bool), diag
+    off = np.cumsum(counts) - counts
+    box = _box_diagonal(np.minimum.reduceat(lat, off), np.minimum.reduceat(lon, off),
+                        np.maximum.reduceat(lat, off), np.maximum.reduceat(lon, off))
+    ok = (window_n >= 2) & (box < BOX_FACTOR * max_d)
+    two = np.flatnonzero(ok & (window_n == 2))
+    diag[two] = geodesic_m(lat[off[two]], lon[off[two]], lat[off[two] + 1], lon[off[two] + 1])
+    many = np.flatnonzero(ok & (window_n >= 3))
+    if many.size:
+        sel = ranges(off[many], counts[many])
+        diag[many] = _rect_diagonal(lon[sel], lat[sel], counts[many])
+    return diag < max_d, diag
+
+
+def _gather(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], m: int):
+    """Concatenate, set by set, pieces of coordinates: each part is (set, source start, length,
+    (lon, lat) source array) with one entry per set. Returns lon, lat, counts per set."""
+    counts = np.zeros(m, dtype=np.int64)
+    for sets, _, length, _ in parts:
+        np.add.at(counts, sets, length)
+    off = np.cumsum(counts) - counts
+    lon = np.empty(int(counts.sum()))
+    lat = np.empty_like(lon)
+    filled = off.copy()
+    for sets, start, length, (src_lon, src_lat) in parts:
+        dest = ranges(filled[sets], length)
+        src = ranges(start, length)
+        lon[dest], lat[dest] = src_lon[src], src_lat[src]
+        filled[sets] += length
+    return lon, lat, counts
+
+
+def _hull_coords(hulls: np.ndarray):
+    xy, gi = shapely.get_coordinates(hulls, return_index=True)
+    count = np.bincount(gi, minlength=hulls.size)
+    return xy[:, 0].copy(), xy[:, 1].copy(), np.cumsum(count) - count, count
 
 
 def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
@@ -194,35 +185,157 @@ def detect_stops(track: Track, params: StopParams = StopParams()) -> Stops:
     empty = np.array([], dtype=np.int64)
     if n < 2:
         return _stops_from(track, empty, empty, np.array([]))
-    step, same = _steps(track)
-    cut = ~same | (step >= params.max_diameter_m)
-    starts = np.flatnonzero(np.r_[True, cut])
-    ends = np.r_[starts[1:], n]
-    # only runs lasting N minutes can hold a stop: the rest (a moving truck) is never looked at again
-    cand = (track.t[ends - 1] - track.t[starts]) >= params.min_duration_s
-    starts, ends = starts[cand], ends[cand]
-    if starts.size == 0:
+    lat, lon, t = track.lat, track.lon, track.t
+    max_d, min_dur = float(params.max_diameter_m), float(params.min_duration_s)
+    near = BOX_FACTOR * max_d * 1.001  # first and last positions this far apart: the box is too large
+    new_vehicle = np.r_[True, track.vehicle[1:] != track.vehicle[:-1]]
+    vstart = np.flatnonzero(new_vehicle)
+    vend = np.r_[vstart[1:], n]
+    vid = np.cumsum(new_vehicle) - 1
+    pos = np.arange(n)
+    # since[j]: the first position of j's vehicle less than N before j (times are whole seconds)
+    key = vid * (1 << 32) + (t - t.min())
+    since = np.searchsorted(key, vid * (1 << 32) + np.floor(t - t.min() - min_dur).astype(np.int64), side="right")
+    # a moving vehicle's window, far from a restart: the last N minutes, at least two positions
+    wstart = np.maximum(np.minimum(since, pos - 1), vstart[vid])
+    maybe = np.flatnonzero((pos > vstart[vid]) & (geodesic_m(lat[wstart], lon[wstart], lat, lon) < near))
+
+    nv = vstart.size
+    cur = vstart + 1  # the next position to look at
+    restart = vstart.copy()  # where the window last restarted
+    stopped = np.zeros(nv, dtype=bool)
+    begin = np.zeros(nv, dtype=np.int64)  # a stopped vehicle's first position
+    diag = np.zeros(nv)  # and its diagonal so far
+    hull = np.empty(nv, dtype=object)  # and the convex hull of its positions so far
+    tries = np.ones(nv, dtype=np.int64)  # windows a moving vehicle measures in its next step
+    found_first, found_last, found_diag = [], [], []
+
+    def close(rows, end):
+        """Stopped vehicles `rows` leave their stop before position `end`."""
+        keep = (t[end - 1] - t[begin[rows]]) >= min_dur
+        found_first.append(begin[rows][keep])
+        found_last.append(end[keep] - 1)
+        found_diag.append(diag[rows][keep])
+        restart[rows[keep]] = end[keep]
+        stopped[rows] = False
+        cur[rows] = end + 1
+
+    while True:
+        live = np.flatnonzero(cur < vend)
+        if live.size == 0:
+            break
+        moving, still = live[~stopped[live]], live[stopped[live]]
+
+        if moving.size:
+            # windows to measure: just after a restart (the window begins at the restart, which
+            # is less than N ago), or later (the last N minutes: the precomputed `maybe`)
+            fresh_end = np.minimum(np.searchsorted(since, restart[moving], side="left"), vend[moving])
+            is_fresh = cur[moving] < fresh_end
+            rows_f, rows_s = moving[is_fresh], moving[~is_fresh]
+            cand_row, cand_j, cand_a = [], [], []
+            if rows_f.size:
+                jj = cur[rows_f][:, None] + np.arange(FRESH)
+                inside = jj < fresh_end[is_fresh][:, None]
+                jc = np.minimum(jj, n - 1)
+                r0 = restart[rows_f][:, None]
+                ok = inside & (geodesic_m(lat[r0], lon[r0], lat[jc], lon[jc]) < near)
+                take = ok & (np.cumsum(ok, axis=1) <= tries[rows_f][:, None])
+                rr, kk = np.nonzero(take)
+                cand_row.append(rows_f[rr]), cand_j.append(jj[rr, kk]), cand_a.append(restart[rows_f][rr])
+                # if none is compact: on after the last window measured, or after the block
+                more = ok.sum(axis=1) > tries[rows_f]
+                last_taken = np.where(take, jj, -1).max(axis=1)
+                cur[rows_f] = np.where(more, last_taken + 1, np.minimum(cur[rows_f] + FRESH, fresh_end[is_fresh]))
+            if rows_s.size:
+                k0 = np.searchsorted(maybe, cur[rows_s])
+                kk = k0[:, None] + np.arange(TRIES)
+                jj = maybe[np.minimum(kk, maybe.size - 1)] if maybe.size else np.zeros_like(kk)
+                ok = (kk < maybe.size) & (jj < vend[rows_s][:, None]) & (np.arange(TRIES) < tries[rows_s][:, None])
+                rr, kc = np.nonzero(ok)
+                cand_row.append(rows_s[rr]), cand_j.append(jj[rr, kc]), cand_a.append(wstart[jj[rr, kc]])
+                cur[rows_s] = np.where(ok.any(axis=1), np.where(ok, jj, -1).max(axis=1) + 1, vend[rows_s])
+            row, j, a = np.concatenate(cand_row), np.concatenate(cand_j), np.concatenate(cand_a)
+            tries[moving] = np.minimum(tries[moving] * 2, TRIES)
+            if row.size:
+                order = np.lexsort((j, row))
+                row, j, a = row[order], j[order], a[order]
+                size = j - a + 1
+                sel = ranges(a, size)
+                fit, d = _compact(lon[sel], lat[sel], size, size, max_d)
+                hit = np.flatnonzero(fit)
+                if hit.size:
+                    _, firsts = np.unique(row[hit], return_index=True)
+                    hit = hit[firsts]  # each vehicle's first compact window
+                    rows = row[hit]
+                    stopped[rows], begin[rows], cur[rows], diag[rows] = True, a[hit], j[hit] + 1, d[hit]
+                    tries[rows] = 1
+                    sel = ranges(a[hit], size[hit])
+                    hull[rows] = shapely.convex_hull(shapely.linestrings(
+                        np.c_[lon[sel], lat[sel]], indices=np.repeat(np.arange(hit.size), size[hit])))
+
+        if still.size:
+            jj = cur[still][:, None] + np.arange(BLOCK)
+            valid = jj < vend[still][:, None]
+            jc = np.minimum(jj, n - 1)
+            x, y = lon[jc], lat[jc]
+            h = hull[still]
+            # inside the hull of the stop so far: the rectangle, hence the verdict, is unchanged
+            # (a window of two positions is measured directly, so its hull is not used)
+            inside = valid & ((jj - begin[still][:, None]) >= 3) & shapely.intersects_xy(h[:, None], x, y)
+            # the bounding box grows with every position: the first one that makes it too large
+            b = shapely.bounds(h)
+            xs, ys = np.where(valid, x, b[:, :1]), np.where(valid, y, b[:, 1:2])
+            too_big = _box_diagonal(np.minimum(np.minimum.accumulate(ys, axis=1), b[:, 1:2]),
+                                    np.minimum(np.minimum.accumulate(xs, axis=1), b[:, :1]),
+                                    np.maximum(np.maximum.accumulate(ys, axis=1), b[:, 3:4]),
+                                    np.maximum(np.maximum.accumulate(xs, axis=1), b[:, 2:3])) >= BOX_FACTOR * max_d
+            too_big &= valid
+            fail = np.where(too_big.any(axis=1), too_big.argmax(axis=1), BLOCK)
+            outside = valid & ~inside
+            # the positions outside the hull (before the box is too large) are measured, each
+            # with the hull's vertices and the outside positions before it
+            orow, ocol = np.nonzero(outside)
+            ocount = outside.sum(axis=1)
+            ooff = np.cumsum(ocount) - ocount
+            orank = np.arange(orow.size) - ooff[orow]
+            ox, oy = x[orow, ocol], y[orow, ocol]
+            hx, hy, hoff, hcount = _hull_coords(h)
+            ev = np.flatnonzero(ocol < fail[orow])
+            if ev.size:
+                erow = orow[ev]
+                ex, ey, ecount = _gather([(np.arange(ev.size), hoff[erow], hcount[erow], (hx, hy)),
+                                          (np.arange(ev.size), ooff[erow], orank[ev] + 1, (ox, oy))], ev.size)
+                fit, d = _compact(ex, ey, ecount, jj[erow, ocol[ev]] - begin[still][erow] + 1, max_d)
+                bad = ev[~fit]
+                np.minimum.at(fail, orow[bad], ocol[bad])
+                # the diagonal of the stop as it stands before the failing position
+                before = np.flatnonzero(ocol[ev] < fail[erow])
+                if before.size:
+                    rb = erow[before]
+                    last = np.r_[rb[1:] != rb[:-1], True]
+                    diag[still[rb[last]]] = d[before[last]]
+            ended = fail < BLOCK
+            if ended.any():
+                close(still[ended], jj[ended, fail[ended]])
+            going = np.flatnonzero(~ended)
+            if going.size:
+                cur[still[going]] = np.minimum(cur[still[going]] + BLOCK, vend[still[going]])
+                grow = going[ocount[going] > 0]
+                if grow.size:
+                    gx, gy, gcount = _gather([(np.arange(grow.size), hoff[grow], hcount[grow], (hx, hy)),
+                                              (np.arange(grow.size), ooff[grow], ocount[grow], (ox, oy))], grow.size)
+                    hull[still[grow]] = shapely.convex_hull(shapely.linestrings(
+                        np.c_[gx, gy], indices=np.repeat(np.arange(grow.size), gcount)))
+
+    # a track that ends stopped ends its stop
+    ending = np.flatnonzero(stopped)
+    if ending.size:
+        close(ending, vend[ending])
+    if not found_first:
         return _stops_from(track, empty, empty, np.array([]))
-    lengths = ends - starts
-    idx = ranges(starts, lengths)  # track index of each candidate position
-    cstart = np.cumsum(lengths) - lengths  # where each run begins in the compact arrays
-    cend = cstart + lengths
-    x, y, kk = _local_frame(track, idx, np.repeat(starts, lengths))
-    t = track.t[idx]
-    extent = _reduce(x, y, kk[cstart], cstart, cend)
-    small = extent < params.max_diameter_m
-    first, last = cstart[small], cend[small] - 1
-    diam = extent[small]
-    if (~small).any():
-        f2, l2 = _greedy(x, y, kk, t, cstart[~small], cend[~small], params.max_diameter_m, params.min_duration_s)
-        if f2.size:
-            order = np.argsort(f2)
-            f2, l2 = f2[order], l2[order]
-            d2 = _reduce(x, y, kk[f2], f2, l2 + 1)
-            first, last, diam = np.r_[first, f2], np.r_[last, l2], np.r_[diam, d2]
-            order = np.argsort(first, kind="stable")
-            first, last, diam = first[order], last[order], diam[order]
-    return _stops_from(track, idx[first], idx[last], diam.astype(np.float64))
+    first, last, d = np.concatenate(found_first), np.concatenate(found_last), np.concatenate(found_diag)
+    order = np.argsort(first, kind="stable")
+    return _stops_from(track, first[order], last[order], d[order])
 
 
 def _stops_from(track: Track, first, last, diameter) -> Stops:

@@ -149,7 +149,7 @@ def verification(number: str = NUMBER, db: Session = Depends(get_db)):
 
 from fastapi import Request  # noqa: E402
 
-from qaldyq.core.errors import request_locale  # noqa: E402
+from qaldyq.core.errors import Problem, request_locale  # noqa: E402
 from qaldyq.transfers import bulk  # noqa: E402
 
 
@@ -165,6 +165,25 @@ def bulk_items(body: s.BulkIn, request: Request, principal: Principal = Depends(
     items = [s.BulkItemOut(index=r.index, idempotency_key=r.idempotency_key, ok=r.ok, number=r.number, state=r.state, version=r.version,
                            replayed=r.replayed, problem=r.problem.body(locale) if r.problem else None) for r in results]
     return s.BulkOut(succeeded=sum(r.ok for r in results), failed=sum(not r.ok for r in results), items=items)
+
+
+@router.post("/bulk/signing-requests", response_model=s.SigningRequestsOut)
+def bulk_signing_requests(body: s.SigningRequestsIn, request: Request, principal: Principal = Depends(require(service.WRITE)),
+                          db: Session = Depends(get_db)):
+    """The signing requests of up to 1,000 (document, action) pairs in one call, read in one go:
+    what a client signs before sending a bulk batch of signatures. Each answer is what
+    `GET /{number}/signing-request` gives, or that request's problem. Reads only."""
+    locale = request_locale(request)
+    answers = service.signing_requests(db, principal, [(it.number, it.action) for it in body.items])
+    items = []
+    for i, (it, a) in enumerate(zip(body.items, answers)):
+        if isinstance(a, Problem):
+            items.append(s.SigningRequestItem(index=i, number=it.number, ok=False, problem=bulk.prefixed(a, i, "").body(locale)))
+        else:
+            payload, version, act = a
+            items.append(s.SigningRequestItem(index=i, number=it.number, ok=True, action=act.value, version=version,
+                                              payload=payload.decode(), sha256=hashlib.sha256(payload).hexdigest()))
+    return s.SigningRequestsOut(items=items)
 
 
 # ---------------------------------------------------------------- import of drafts (transfers/imports.py)

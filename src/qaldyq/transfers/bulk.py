@@ -1,9 +1,10 @@
-"""Bulk transfers: up to 1,000 operations in one request, each in its own savepoint, each with
-the caller's idempotency key. An item runs exactly the single-document service function with the
-single endpoint's schema, so a bulk item can do nothing that the single API could not.
+"""Bulk transfers: up to 1,000 operations in one request, each with the caller's idempotency key.
+An item runs exactly the single-document service function with the single endpoint's schema, so
+a bulk item can do nothing that the single API could not. Items run set-based when they can
+(batch.py), else each in its own savepoint; the results are the same.
 
-- a refused item rolls back its savepoint only and stores nothing (a corrected retry under the
-  same key is possible); the valid items of the same request are committed by the caller;
+- a refused item stores nothing (a corrected retry under the same key is possible); the valid
+  items of the same request are committed by the caller;
 - a succeeded item stores its result under (organization, key) with the SHA-256 of the item's
   canonical JSON: the same key with the same content returns the stored result and runs
   nothing; the same key with other content is refused (409 idempotency-key-reused).
@@ -13,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from contextlib import nullcontext
 from typing import Callable
 
-import rfc8785
+
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +25,8 @@ from sqlalchemy.orm import Session
 
 from qaldyq.core.auth import Principal
 from qaldyq.core.errors import Problem, conflict, invalid, pydantic_field_errors
+from qaldyq.signing.crypto import canonical
+from qaldyq.transfers import batch as batches
 from qaldyq.transfers import schemas as s
 from qaldyq.transfers import service
 from qaldyq.transfers.models import BulkItemResult, TransferDocument
@@ -61,7 +65,7 @@ class ItemResult:
 
 
 def fingerprint(item: dict) -> str:
-    return hashlib.sha256(rfc8785.dumps(item)).hexdigest()
+    return hashlib.sha256(canonical(item)).hexdigest()
 
 
 def _validation_problem(exc: ValidationError, prefix: tuple) -> Problem:
@@ -83,46 +87,91 @@ def _validate(index: int, raw) -> tuple[s.BulkItem, BaseModel]:
         raise _validation_problem(exc, ("body", "items", index, "data")) from None
 
 
-def _prefix(problem: Problem, index: int) -> Problem:
-    """Service errors point into the single body; in bulk they point into the item's data."""
+def prefixed(problem: Problem, index: int, inside: str = "/data") -> Problem:
+    """Service errors point into the single body; in bulk they point into the item (its data)."""
     for e in problem.errors:
         if e.pointer is not None and not e.pointer.startswith("/items/"):
-            e.pointer = f"/items/{index}/data{e.pointer}"
+            e.pointer = f"/items/{index}{inside}{e.pointer}"
     return problem
 
 
-def run(db: Session, principal: Principal, items: list) -> list[ItemResult]:
-    """Process the items in order (a later item may act on a document an earlier one created).
-    Never commits; the caller commits what succeeded."""
-    if len(items) > MAX_ITEMS:
-        raise invalid("/items", "Must have at most {max_length} items.", code="too_long", max_length=MAX_ITEMS)
+def _stored(db: Session, principal: Principal, items: list) -> dict[str, BulkItemResult]:
     keys = [k for raw in items if isinstance(raw, dict) and isinstance(k := raw.get("idempotency_key"), str)]
     stored: dict[str, BulkItemResult] = {}
     for n in range(0, len(keys), 500):
         q = select(BulkItemResult).where(BulkItemResult.org_id == principal.org_id, BulkItemResult.idempotency_key.in_(keys[n:n + 500]))
         stored.update((r.idempotency_key, r) for r in db.scalars(q))
+    return stored
+
+
+def _check(index: int, raw) -> tuple[s.BulkItem, BaseModel, str] | Problem:
+    try:
+        item, body = _validate(index, raw)
+    except Problem as exc:
+        return exc
+    return item, body, fingerprint(raw)
+
+
+def run(db: Session, principal: Principal, items: list) -> list[ItemResult]:
+    """Process the items in order (a later item may act on a document an earlier one created).
+    Never commits; the caller commits what succeeded. The batch path (transfers/batch.py) runs
+    first; what it cannot decide in memory is rolled back and run item by item."""
+    if len(items) > MAX_ITEMS:
+        raise invalid("/items", "Must have at most {max_length} items.", code="too_long", max_length=MAX_ITEMS)
+    stored = _stored(db, principal, items)
+    checked = [_check(i, raw) for i, raw in enumerate(items)]
+    try:
+        with db.begin_nested():
+            return _run(db, principal, items, checked, dict(stored), batched=True)
+    except (batches.Fallback, IntegrityError):
+        return _run(db, principal, items, checked, stored, batched=False)
+
+
+def _batch_for(db: Session, checked: list):
+    ok = [c for c in checked if not isinstance(c, Problem)]
+    return batches.open_batch(
+        db, numbers={item.number for item, _b, _f in ok if item.number},
+        creates=[item.data for item, _b, _f in ok if item.op == "create"],
+        vehicle_ids={body.vehicle_id for item, body, _f in ok if item.op == "vehicle"},
+        instrument_ids={body.instrument_id for item, body, _f in ok if item.op == "weighing"})
+
+
+def _run(db: Session, principal: Principal, items: list, checked: list, stored: dict[str, BulkItemResult], *, batched: bool) -> list[ItemResult]:
     results = []
-    for i, raw in enumerate(items):
-        key = raw.get("idempotency_key") if isinstance(raw, dict) else None
-        try:
-            item, body = _validate(i, raw)
-            fp = fingerprint(raw)
+    with _batch_for(db, checked) if batched else nullcontext() as b:
+        for i, raw in enumerate(items):
+            key = raw.get("idempotency_key") if isinstance(raw, dict) else None
+            if isinstance(checked[i], Problem):
+                results.append(ItemResult(i, key, False, problem=checked[i]))
+                continue
+            item, body, fp = checked[i]
             done = stored.get(item.idempotency_key)
             if done is not None:
                 if done.request_sha256 != fp:
-                    raise conflict(f"/items/{i}/idempotency_key", "This idempotency key was already used for another request.", code="idempotency-key-reused")
-                results.append(ItemResult(i, key, True, done.number, done.state, done.version, replayed=True))
+                    results.append(ItemResult(i, key, False, problem=conflict(
+                        f"/items/{i}/idempotency_key", "This idempotency key was already used for another request.", code="idempotency-key-reused")))
+                else:
+                    results.append(ItemResult(i, key, True, done.number, done.state, done.version, replayed=True))
                 continue
-            with db.begin_nested():
-                doc: TransferDocument = OPS[item.op].run(db, principal, item.number, body)
-                row = BulkItemResult(org_id=principal.org_id, idempotency_key=item.idempotency_key, request_sha256=fp, op=item.op,
-                                     number=doc.number, state=doc.state, version=doc.version, user_id=principal.user_id)
-                db.add(row)
-                db.flush()
-            stored[item.idempotency_key] = row
-            results.append(ItemResult(i, key, True, doc.number, doc.state, doc.version))
-        except Problem as exc:
-            results.append(ItemResult(i, key, False, problem=_prefix(exc, i)))
-        except IntegrityError:  # a concurrent request with the same key, or a rule the database keeps
-            results.append(ItemResult(i, key, False, problem=conflict(f"/items/{i}", "This item conflicts with data written at the same time; retry it.", code="concurrent-write")))
+            mark = b.checkpoint(item.number) if b else None
+            try:
+                with nullcontext() if b else db.begin_nested():
+                    doc: TransferDocument = OPS[item.op].run(db, principal, item.number, body)
+                    row = BulkItemResult(org_id=principal.org_id, idempotency_key=item.idempotency_key, request_sha256=fp, op=item.op,
+                                         number=doc.number, state=doc.state, version=doc.version, user_id=principal.user_id)
+                    db.add(row)
+                    if b is None:
+                        db.flush()
+                stored[item.idempotency_key] = row
+                results.append(ItemResult(i, key, True, doc.number, doc.state, doc.version))
+            except Problem as exc:
+                if b:
+                    b.undo(mark)
+                results.append(ItemResult(i, key, False, problem=prefixed(exc, i)))
+            except IntegrityError:  # a concurrent request with the same key, or a rule the database keeps
+                if b:
+                    raise
+                results.append(ItemResult(i, key, False, problem=conflict(f"/items/{i}", "This item conflicts with data written at the same time; retry it.", code="concurrent-write")))
+        if b:
+            b.finish()
     return results

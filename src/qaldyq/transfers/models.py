@@ -90,6 +90,7 @@ class TransferVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    document: Mapped[TransferDocument] = relationship(lazy="raise")  # set only to link a version to a document not yet flushed
 
 
 class RevisionRequest(Base):

@@ -284,3 +284,26 @@ class ImportOut(BaseModel):
     created: int
     numbers: list[str]
     dry_run: bool
+
+
+class SigningRequestsIn(Strict):
+    class Item(Strict):
+        number: str = Field(pattern=r"^TD-\d{4}-\d{6,}$", max_length=20)
+        action: Literal["sign_consignor", "sign_carrier", "receive", "accept", "process"]
+
+    items: list[Item] = Field(min_length=1, max_length=1000)
+
+
+class SigningRequestItem(BaseModel):
+    index: int
+    number: str
+    ok: bool
+    action: str | None = None
+    version: int | None = None
+    payload: str | None = None
+    sha256: str | None = None
+    problem: dict | None = None
+
+
+class SigningRequestsOut(BaseModel):
+    items: list[SigningRequestItem]

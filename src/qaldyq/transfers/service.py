@@ -34,6 +34,7 @@ from qaldyq.core.errors import Problem, conflict, forbidden, invalid, not_found
 from qaldyq.core.i18n import N_
 from qaldyq.core.roles import Scope
 from qaldyq.core.service import next_number
+from qaldyq.transfers import batch as batches
 from qaldyq.transfers.models import RevisionApproval, RevisionRequest, TransferDocument, TransferLeg, TransferVersion
 from qaldyq.transfers.schemas import TransferIn
 from qaldyq.transfers.workflow import REVISABLE_STATES, Action, Party, State, next_state, operation_permitted, transition
@@ -64,21 +65,31 @@ def snapshot(doc: TransferDocument) -> dict:
 
 def _record_version(db: Session, doc: TransferDocument, action: str, user_id: int | None) -> TransferVersion:
     snap = snapshot(doc)
-    v = TransferVersion(document_id=doc.id, version=doc.version, action=action, snapshot=snap,
-                        sha256=hashlib.sha256(canonical(snap)).hexdigest(), created_by_user_id=user_id)
+    v = TransferVersion(version=doc.version, action=action, snapshot=snap, sha256=hashlib.sha256(canonical(snap)).hexdigest(),
+                        created_by_user_id=user_id)
+    if doc.id is None:
+        v.document = doc  # a document created in a batch gets its id at the batch's flush
+    else:
+        v.document_id = doc.id
     db.add(v)
-    db.flush()
+    if (b := batches.current()) is not None:
+        b.versions[doc.number] = v
+    else:
+        db.flush()
     return v
 
 
 def _bump(db: Session, doc: TransferDocument, action: str, principal: Principal | None) -> TransferVersion:
     doc.version += 1
     doc.updated_at = utcnow()
-    db.flush()
+    if batches.current() is None:
+        db.flush()
     return _record_version(db, doc, action, principal.user_id if principal else None)
 
 
 def current_version(db: Session, doc: TransferDocument) -> TransferVersion:
+    if (b := batches.current()) is not None and doc.number in b.versions:
+        return b.versions[doc.number]
     return db.scalar(select(TransferVersion).where(TransferVersion.document_id == doc.id, TransferVersion.version == doc.version))
 
 
@@ -114,10 +125,11 @@ def can_see(db: Session, principal: Principal, doc: TransferDocument) -> bool:
 
 
 def get_document(db: Session, principal: Principal, number: str, *, lock: bool = False) -> TransferDocument:
-    q = select(TransferDocument).where(TransferDocument.number == number)
-    if lock:
-        q = q.with_for_update()
-    doc = db.scalar(q)
+    if (b := batches.current()) is not None:
+        doc = b.docs.get(number)  # prefetched, and locked when the batch writes
+    else:
+        q = select(TransferDocument).where(TransferDocument.number == number)
+        doc = db.scalar(q.with_for_update() if lock else q)
     if doc is None or not can_see(db, principal, doc):
         raise not_found("Transfer document {number} does not exist.", number=number)
     return doc
@@ -170,7 +182,19 @@ def _check_version(doc: TransferDocument, expected: int) -> None:
 # ---------------------------------------------------------------- guards on content
 
 def _waste(db: Session, code: str):
-    return catalog.get_waste_code(db, code, pointer="/waste_code")
+    if (b := batches.current()) is None:
+        return catalog.get_waste_code(db, code, pointer="/waste_code")
+    if code not in b.waste:
+        b.waste[code] = catalog.get_waste_code(db, code, pointer="/waste_code")
+    return b.waste[code]
+
+
+def _certificate_on(db: Session, instrument_id: int, day):
+    if (b := batches.current()) is None:
+        return registry.certificate_valid_on(db, instrument_id, day)
+    if (instrument_id, day) not in b.certificates:
+        b.certificates[(instrument_id, day)] = registry.certificate_valid_on(db, instrument_id, day)
+    return b.certificates[(instrument_id, day)]
 
 
 def _site_of_org(db: Session, site_id: int, pointer: str):
@@ -229,8 +253,9 @@ def check_vehicle(db: Session, vehicle_id: int, carrier_org_id: int, mass_kg: in
 def create_document(db: Session, principal: Principal, data: TransferIn) -> TransferDocument:
     """A draft by the consignor. Everything that can be checked now is checked now, so that a
     document that exists is one that can be signed."""
+    b = batches.current()
     if data.idempotency_key:
-        existing = db.scalar(select(TransferDocument).where(TransferDocument.idempotency_key == data.idempotency_key))
+        existing = b.by_key.get(data.idempotency_key) if b else db.scalar(select(TransferDocument).where(TransferDocument.idempotency_key == data.idempotency_key))
         if existing is not None:
             if existing.consignor_org_id != principal.org_id:
                 raise conflict("/idempotency_key", "This idempotency key is already used.", code="idempotency-key-used")
@@ -248,7 +273,7 @@ def create_document(db: Session, principal: Principal, data: TransferIn) -> Tran
     if waste.hazardous and not data.hazard_properties:
         raise invalid("/hazard_properties", "Hazardous waste needs at least one hazard property (HP1–HP15).", code="hazard-properties-required")
     doc = TransferDocument(
-        number=next_number(db, "TD"), state=State.DRAFT.value, version=1, idempotency_key=data.idempotency_key,
+        number=b.next_number() if b else next_number(db, "TD"), state=State.DRAFT.value, version=1, idempotency_key=data.idempotency_key,
         created_by_user_id=principal.user_id, consignor_org_id=consignor.organization_id, consignor_site_id=consignor.id,
         receiver_org_id=receiver.organization_id, receiver_site_id=receiver.id, waste_code=waste.code, hazardous=waste.hazardous,
         description=data.description, physical_form=data.physical_form, hazard_properties=list(data.hazard_properties),
@@ -257,7 +282,12 @@ def create_document(db: Session, principal: Principal, data: TransferIn) -> Tran
         legs=[TransferLeg(seq=i + 1, carrier_org_id=leg.carrier_org_id, vehicle_id=leg.vehicle_id) for i, leg in enumerate(data.legs)],
     )
     db.add(doc)
-    db.flush()
+    if b is None:
+        db.flush()
+    else:
+        b.docs[doc.number] = doc
+        if doc.idempotency_key:
+            b.by_key[doc.idempotency_key] = doc
     _record_version(db, doc, "create", principal.user_id)
     return doc
 
@@ -326,7 +356,7 @@ def record_weighing(db: Session, principal: Principal, number: str, data) -> Tra
     # weighing tickets and the web form give minutes: compare at that precision
     if doc.picked_up_at and weighed_at < doc.picked_up_at.replace(second=0, microsecond=0):
         raise invalid("/weighed_at", "The load cannot be weighed before it was picked up.", code="before-pickup")
-    if registry.certificate_valid_on(db, inst.id, weighed_at.date()) is None:
+    if _certificate_on(db, inst.id, weighed_at.date()) is None:
         raise invalid("/instrument_id", "The verification certificate of instrument {serial} is not valid on {day}.", code="instrument-not-verified",
                       serial=inst.serial_number, day=weighed_at.date().isoformat())
     net = data.gross_kg - data.tare_kg
@@ -436,7 +466,7 @@ def _guard(db: Session, doc: TransferDocument, action: Action) -> None:
             raise conflict("/action", "Every carrier must sign before the receipt.", code="out-of-order")
         if doc.net_kg is None:
             raise conflict("/action", "Record the weighing before signing the receipt.", code="weighing-required")
-        if registry.certificate_valid_on(db, doc.instrument_id, doc.received_at.date()) is None:
+        if _certificate_on(db, doc.instrument_id, doc.received_at.date()) is None:
             raise invalid("/instrument_id", "The verification certificate of the instrument is not valid on the weighing date.", code="instrument-not-verified")
     elif action is Action.ACCEPT:
         if doc.accepted_kg is None:
@@ -452,6 +482,19 @@ def signing_request(db: Session, principal: Principal, number: str, action_value
     _turn(principal, doc, action)
     version = current_version(db, doc)
     return signing_payload(doc, version, action), doc.version, action
+
+
+def signing_requests(db: Session, principal: Principal, items: list[tuple[str, str]]) -> list[tuple[bytes, int, Action] | Problem]:
+    """Many signing requests (number, action) at once, read in one go: what an integration asks
+    before signing a bulk batch. Each answer is what signing_request gives, or its Problem."""
+    out: list[tuple[bytes, int, Action] | Problem] = []
+    with batches.open_batch(db, numbers={n for n, _a in items}, lock=False):
+        for number, action in items:
+            try:
+                out.append(signing_request(db, principal, number, action))
+            except Problem as exc:
+                out.append(exc)
+    return out
 
 
 def apply_signature(db: Session, principal: Principal, number: str, action_value: str, sha256_hex: str, signature_b64: str) -> TransferDocument:
@@ -493,7 +536,9 @@ def _ensure_stock(db: Session, doc: TransferDocument, site_id: int, needed_kg: i
     site = registry.get_site(db, site_id)
     if site.site_type != "generator":
         return
-    short = needed_kg - ledger_reports.balance_kg(db, site_id, doc.waste_code)
+    b = batches.current()
+    held = b.ledger.balance_kg(site_id, doc.waste_code) if b else ledger_reports.balance_kg(db, site_id, doc.waste_code)
+    short = needed_kg - held
     if short > 0:
         ledger.record_generation(db, key=f"{doc.number}:{tag}", site_id=site_id, waste_code=doc.waste_code, mass_kg=short,
                                  reference=_ref(doc), note="generated at pick-up", user_id=user_id)
@@ -510,9 +555,14 @@ def _effect(db: Session, principal: Principal, doc: TransferDocument, action: Ac
             posting = ledger.pend_transfer(db, key=f"{doc.number}:pickup", consignor_site_id=doc.consignor_site_id,
                                            receiver_site_id=doc.receiver_site_id, waste_code=doc.waste_code, mass_kg=doc.declared_mass_kg,
                                            effective_at=now, reference=_ref(doc), user_id=principal.user_id)
-            doc.pending_txn_id = posting.transaction_id
+            if (b := batches.current()) is not None:
+                b.pickups.append((doc, f"{doc.number}:pickup"))  # its transaction id comes at the batch's end
+            else:
+                doc.pending_txn_id = posting.transaction_id
     elif action is Action.ACCEPT:
         doc.accepted_at = now
+        if doc.pending_txn_id is None and batches.current() is not None:
+            raise batches.Fallback  # picked up in this very batch: settle it item by item
         if doc.accepted_kg == 0:
             ledger.void_transfer(db, key=f"{doc.number}:refused", pending_id=doc.pending_txn_id, effective_at=now, reference=_ref(doc),
                                  note=doc.refusal_reason, user_id=principal.user_id)
