@@ -72,7 +72,7 @@ def main() -> int:
                     "with cli_session('load partitions') as db: ensure_partitions(db, [datetime.now(timezone.utc).date() + timedelta(days=k) for k in range(-2, 2)])"],
                    env=env, check=True)
 
-    cpu0, busy0 = _children_cpu(), _cpu_busy()
+    cpu0, busy0, load0 = _children_cpu(), _cpu_busy(), os.getloadavg()[0]
     server = subprocess.Popen([sys.executable, "-m", "qaldyq.cli", "serve", "--host", "127.0.0.1", "--port", str(a.port), "--workers", str(a.workers)],
                               env=env, stdout=subprocess.DEVNULL, stderr=open(out / "server.log", "w"))
     host = f"http://127.0.0.1:{a.port}"
@@ -107,7 +107,8 @@ def main() -> int:
     table = report(out / "locust_stats.csv", out / "locust_failures.csv")
     only = f" --users-only {' '.join(a.users_only)}" if a.users_only else ""
     head = (f"`python -m bench.load.run --users {a.users} --rate {a.rate:g} --time {a.time} --workers {a.workers}{only}` — "
-            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, load average before {os.getloadavg()[0]:.1f}")
+            f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC (end), {platform.node()}, load average {load0:.1f} at the start, "
+            f"{os.getloadavg()[0]:.1f} at the end")
     (out / "report.md").write_text(f"{head}\n\n{table}\n{cpu}\n")
     print(f"\n{table}\n{cpu}\n\nwritten: {out / 'report.md'}, {out / 'locust.html'}")
     return rc
