@@ -262,6 +262,11 @@ def _drive(server: Server, w: World, log: Log) -> None:
     for t in threads:
         t.start()
     time.sleep(LOAD_SECONDS)
+    # On a busy machine a writer's first request (a telemetry batch loads its analysis modules)
+    # can take longer than LOAD_SECONDS: kill only once every kind of write has been acknowledged.
+    deadline = time.monotonic() + 30
+    while not (log.ledger_acked and log.points_acked and log.docs_acked) and time.monotonic() < deadline and not log.errors:
+        time.sleep(0.1)
     server.kill()
     stop.set()
     for t in threads:
