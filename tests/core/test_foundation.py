@@ -170,3 +170,29 @@ def test_a_database_integrity_race_is_a_409_problem_not_a_500(app, client, db):
     r = client.get("/api/v1/_race", headers={"Accept-Language": "ru"})
     assert r.status_code == 409 and r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["detail"].startswith("В тот же момент")
+
+
+def test_a_deadlock_is_a_503_to_retry_and_other_database_errors_stay_500(app, db):
+    """PostgreSQL ended one of two transactions that met (deadlock, serialization failure): the
+    same request succeeds when sent again, so the caller is told to retry."""
+    import psycopg.errors
+    from fastapi import APIRouter
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import OperationalError
+
+    router = APIRouter()
+    errors = {"deadlock": psycopg.errors.DeadlockDetected("deadlock detected"),
+              "serialization": psycopg.errors.SerializationFailure("could not serialize access"),
+              "disk": psycopg.errors.DiskFull("could not extend file")}
+
+    @router.get("/api/v1/_db/{kind}")
+    def fail(kind: str):
+        raise OperationalError("update", {}, errors[kind])
+
+    app.include_router(router)
+    client = TestClient(app, raise_server_exceptions=False)
+    for kind in ("deadlock", "serialization"):
+        r = client.get(f"/api/v1/_db/{kind}", headers={"Accept-Language": "kk"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "1", r.text
+        assert r.headers["content-type"].startswith("application/problem+json") and r.json()["type"].endswith("overloaded")
+    assert client.get("/api/v1/_db/disk").status_code == 500

@@ -218,11 +218,25 @@ async def handle_overload(request: Request, exc):
     return response
 
 
+# PostgreSQL's verdicts on a transaction that met another one, after which the same request
+# succeeds when sent again: deadlock detected, serialization failure, lock not available.
+RETRYABLE_SQLSTATES = {"40P01", "40001", "55P03"}
+
+
+async def handle_operational(request: Request, exc):
+    if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        response = problem_response(request, Problem(503, "overloaded", "The service is busy.", N_("The service is busy. Try again in a few seconds.")))
+        response.headers["Retry-After"] = "1"
+        return response
+    raise exc
+
+
 def install(app) -> None:
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import IntegrityError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     app.add_exception_handler(IntegrityError, handle_integrity)
+    app.add_exception_handler(OperationalError, handle_operational)
     app.add_exception_handler(PoolTimeout, handle_overload)
     app.add_exception_handler(Problem, handle_problem)
     app.add_exception_handler(RequestValidationError, handle_validation)
