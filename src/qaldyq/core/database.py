@@ -73,6 +73,10 @@ def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     _cache_long_statements()
+    # No server-side prepared statements: a generic plan made while a table was small (a
+    # seq scan) stays in use as the table grows, until the next ANALYZE; planned each time,
+    # look-ups by key keep their index (bench/transfers.py: 55 ms against 3 ms per batch query).
+    kwargs.setdefault("connect_args", {}).setdefault("prepare_threshold", None)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
