@@ -49,13 +49,14 @@ class Batch:
     pickups: list[tuple[TransferDocument, str]] = field(default_factory=list)  # (document, ledger key of its pick-up)
     added: list = field(default_factory=list)  # objects added to the session by the running item
     keep: list = field(default_factory=list)  # strong references: the identity map holds rows weakly
-    _numbers: Iterator[int] | None = None
+    _numbers: Iterator[str] | None = None
 
     def next_number(self) -> str:
+        """Numbers for all the batch's create items, reserved at the first one."""
         if self._numbers is None:
-            year = utcnow().year
-            first = reserve_numbers(self.db, "TD", year, max(self.creates, 1))
-            self._numbers = iter(f"TD-{year}-{n:06d}" for n in range(first, first + max(self.creates, 1)))
+            year, count = utcnow().year, max(self.creates, 1)
+            first = reserve_numbers(self.db, "TD", year, count)
+            self._numbers = iter(f"TD-{year}-{n:06d}" for n in range(first, first + count))
         try:
             return next(self._numbers)
         except StopIteration:

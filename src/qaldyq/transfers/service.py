@@ -181,20 +181,22 @@ def _check_version(doc: TransferDocument, expected: int) -> None:
 
 # ---------------------------------------------------------------- guards on content
 
-def _waste(db: Session, code: str):
+def _once_per_batch(memo: str, key, load):
+    """Inside a bulk batch (batch.py) each look-up is made once; outside, every time."""
     if (b := batches.current()) is None:
-        return catalog.get_waste_code(db, code, pointer="/waste_code")
-    if code not in b.waste:
-        b.waste[code] = catalog.get_waste_code(db, code, pointer="/waste_code")
-    return b.waste[code]
+        return load()
+    seen = getattr(b, memo)
+    if key not in seen:
+        seen[key] = load()
+    return seen[key]
+
+
+def _waste(db: Session, code: str):
+    return _once_per_batch("waste", code, lambda: catalog.get_waste_code(db, code, pointer="/waste_code"))
 
 
 def _certificate_on(db: Session, instrument_id: int, day):
-    if (b := batches.current()) is None:
-        return registry.certificate_valid_on(db, instrument_id, day)
-    if (instrument_id, day) not in b.certificates:
-        b.certificates[(instrument_id, day)] = registry.certificate_valid_on(db, instrument_id, day)
-    return b.certificates[(instrument_id, day)]
+    return _once_per_batch("certificates", (instrument_id, day), lambda: registry.certificate_valid_on(db, instrument_id, day))
 
 
 def _site_of_org(db: Session, site_id: int, pointer: str):
