@@ -26,7 +26,8 @@ class _Client(FastHttpUser):
 
     def call(self, method, url, name, expect=200, check=None, **kwargs):
         with self.client.request(method, url, name=name, catch_response=True, **kwargs) as r:
-            complaint = f"{r.status_code} {r.text[:200]}" if r.status_code != expect else check and check(r)
+            # status 0: no answer at all (connection reset or refused); it counts as a failure
+            complaint = f"{r.status_code} {(r.text or repr(r.error))[:200]}" if r.status_code != expect else check and check(r)
             if complaint:
                 r.failure(complaint)
                 return None
