@@ -104,7 +104,7 @@ class LocaleAndHeaders:
 
 
 # POSTs that write nothing (the payload to sign is computed from the body), admitted as reads.
-READ_ONLY_POST_SUFFIXES = ("/signing-request",)
+READ_ONLY_POST_SUFFIXES = ("/signing-request", "/bulk/signing-requests")  # POSTs that compute and write nothing
 
 
 class Admission:

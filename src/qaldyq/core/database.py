@@ -50,6 +50,14 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+def chunks(values, size: int = 1000) -> Iterator[list]:
+    """`values` in lists of at most `size`: the parameters of one `IN (...)` query each (drivers
+    and databases limit how many a statement may carry)."""
+    values = list(values)
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -211,11 +211,15 @@ async def handle_integrity(request: Request, exc):
                                              N_("Another request changed the same data at the same moment. Reload and try again.")))
 
 
+def _busy(request: Request, retry_after: int):
+    response = problem_response(request, Problem(503, "overloaded", "The service is busy.", N_("The service is busy. Try again in a few seconds.")))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 async def handle_overload(request: Request, exc):
     # No database connection came free in time: ask the client to retry instead of failing with 500.
-    response = problem_response(request, Problem(503, "overloaded", "The service is busy.", N_("The service is busy. Try again in a few seconds.")))
-    response.headers["Retry-After"] = "5"
-    return response
+    return _busy(request, 5)
 
 
 # PostgreSQL's verdicts on a transaction that met another one, after which the same request
@@ -225,9 +229,7 @@ RETRYABLE_SQLSTATES = {"40P01", "40001", "55P03"}
 
 async def handle_operational(request: Request, exc):
     if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
-        response = problem_response(request, Problem(503, "overloaded", "The service is busy.", N_("The service is busy. Try again in a few seconds.")))
-        response.headers["Retry-After"] = "1"
-        return response
+        return _busy(request, 1)
     raise exc
 
 

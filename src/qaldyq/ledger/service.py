@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qaldyq.core import audit
-from qaldyq.core.database import utcnow
+from qaldyq.core.database import chunks, utcnow
 from qaldyq.core.errors import Problem, conflict, invalid, not_found
 from qaldyq.core.i18n import N_
 from qaldyq.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -444,9 +444,8 @@ class Collector:
         """Read the stored balances of these (site, waste code) accounts in one go."""
         keys = {_Acct(AccountKind.SITE, code, site_id).key: (site_id, code) for site_id, code in pairs if (site_id, code) not in self._base}
         found = {}
-        names = list(keys)
-        for n in range(0, len(names), 1000):
-            found.update(self.db.execute(select(LedgerAccount.key, LedgerAccount.balance_kg).where(LedgerAccount.key.in_(names[n:n + 1000]))).all())
+        for chunk in chunks(keys):
+            found.update(self.db.execute(select(LedgerAccount.key, LedgerAccount.balance_kg).where(LedgerAccount.key.in_(chunk))).all())
         for key, pair in keys.items():
             self._base[pair] = found.get(key) or 0
 
@@ -485,10 +484,9 @@ _COLLECTOR: ContextVar[Collector | None] = ContextVar("ledger_collector", defaul
 def collecting(db: Session, *, site_ids=(), pending_ids=(), keys=()):
     """Collect plans (see Collector). Site ids, pending transfers and idempotency keys the items
     will name are read in one go; a site not named here reads as unknown."""
-    keys = list(keys)
     existing: set[str] = set()
-    for n in range(0, len(keys), 500):
-        existing |= set(db.connection().execute(select(TRANSACTIONS.c.idempotency_key).where(TRANSACTIONS.c.idempotency_key.in_(keys[n:n + 500]))).scalars())
+    for chunk in chunks(keys):
+        existing |= set(db.connection().execute(select(TRANSACTIONS.c.idempotency_key).where(TRANSACTIONS.c.idempotency_key.in_(chunk))).scalars())
     collector = Collector(db)
     tokens = (_PREFETCH.set(_Prefetch(site_infos(db, set(site_ids)), _pending_many(db, set(pending_ids)), existing)),
               _COLLECTING.set(collector.plans), _COLLECTOR.set(collector))
@@ -620,15 +618,15 @@ def _account_ids_many(db: Session, accts: list[_Acct]) -> dict[str, int]:
     conn = db.connection()
     keys = [a.key for a in accts]
     found: dict[str, int] = {}
-    for n in range(0, len(keys), 500):
-        found.update(conn.execute(_sql(db).accounts_by_key, {"keys": keys[n:n + 500]}).all())
+    for chunk in chunks(keys):
+        found.update(conn.execute(_sql(db).accounts_by_key, {"keys": chunk}).all())
     missing = [a for a in accts if a.key not in found]
     if missing:
         now = utcnow()
         conn.execute(_sql(db).new_account, [{"key": a.key, "kind": a.kind.value, "site_id": a.site_id, "waste_code": a.code, "pending_id": a.pending_id,
                                              "balance_kg": 0 if a.kind in GUARDED else None, "created_at": now} for a in missing])
-        for n in range(0, len(missing), 500):
-            found.update(conn.execute(_sql(db).accounts_by_key, {"keys": [a.key for a in missing[n:n + 500]]}).all())
+        for chunk in chunks(a.key for a in missing):
+            found.update(conn.execute(_sql(db).accounts_by_key, {"keys": chunk}).all())
     return found
 
 
@@ -749,9 +747,7 @@ def _pending_many(db: Session, ids: set[int]) -> dict[int, PendingTransfer]:
         return {}
     conn = db.connection()
     out = {}
-    ids = list(ids)
-    for n in range(0, len(ids), 500):
-        chunk = ids[n:n + 500]
+    for chunk in chunks(ids):
         settled: dict[int, list[int]] = defaultdict(list)
         for tx_id, settles in conn.execute(select(_T.id, _T.settles_id).where(_T.settles_id.in_(chunk)).order_by(_T.id)):
             settled[settles].append(tx_id)

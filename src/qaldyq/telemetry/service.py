@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from qaldyq.core import audit
 from qaldyq.core.auth import Principal
-from qaldyq.core.database import utcnow
+from qaldyq.core.database import chunks, utcnow
 from qaldyq.core.errors import conflict, invalid, not_found
 from qaldyq.core.roles import Scope
 from qaldyq.core.service import next_number
@@ -46,11 +46,6 @@ def _dt(ts: int) -> datetime:
     return datetime.fromtimestamp(int(ts), tz=timezone.utc)
 
 
-def _chunks(seq: list, n: int = CHUNK):
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
-
-
 # ---------------------------------------------------------------- ingest
 
 @dataclass
@@ -70,11 +65,11 @@ def _vehicles_by_ident(db: Session, idents: list[str]) -> dict[str, tuple[int, i
     trackers = [i[2:] for i in idents if i.startswith("t:")]
     plates = [i[2:] for i in idents if i.startswith("p:")]
     found: dict[str, tuple[int, int]] = {}
-    for chunk in _chunks(trackers):
+    for chunk in chunks(trackers, CHUNK):
         for vid, org, tracker in db.execute(select(Vehicle.id, Vehicle.organization_id, Vehicle.tracker_id).where(Vehicle.tracker_id.in_(chunk))):
             found["t:" + tracker] = (vid, org)
     norm = func.upper(func.replace(Vehicle.plate, " ", ""))
-    for chunk in _chunks(plates):
+    for chunk in chunks(plates, CHUNK):
         for vid, org, plate in db.execute(select(Vehicle.id, Vehicle.organization_id, norm).where(norm.in_(chunk))):
             found["p:" + plate] = (vid, org)
     return found
@@ -82,7 +77,7 @@ def _vehicles_by_ident(db: Session, idents: list[str]) -> dict[str, tuple[int, i
 
 def _stored_around(db: Session, vehicle_ids: list[int], t_from: int, t_to: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     rows: list = []
-    for chunk in _chunks(vehicle_ids):
+    for chunk in chunks(vehicle_ids, CHUNK):
         rows += db.execute(select(TelemetryPoint.vehicle_id, TelemetryPoint.time, TelemetryPoint.lat, TelemetryPoint.lon).where(
             TelemetryPoint.vehicle_id.in_(chunk), TelemetryPoint.time >= _dt(t_from), TelemetryPoint.time <= _dt(t_to))).all()
     if not rows:
@@ -193,7 +188,7 @@ def _store(db: Session, vid, t, lat, lon, speed) -> int:
             for a, b_, c, d, e in zip(vid.tolist(), t.tolist(), lat.tolist(), lon.tolist(), speed.tolist())]
     stmt = ins.on_conflict_do_nothing(index_elements=["vehicle_id", "time"]).returning(TelemetryPoint.vehicle_id)
     inserted = 0
-    for chunk in _chunks(rows, 2000):
+    for chunk in chunks(rows, 2000):
         inserted += len(db.execute(stmt, chunk).all())
     return inserted
 

@@ -24,7 +24,7 @@ from datetime import date
 from sqlalchemy import and_, event, inspect, select, text
 from sqlalchemy.orm import Session
 
-from qaldyq.core.database import utcnow
+from qaldyq.core.database import chunks, utcnow
 from qaldyq.core.service import reserve_numbers
 from qaldyq.ledger import service as ledger
 from qaldyq.registry.models import Organization, Site, Vehicle, WeighingInstrument
@@ -133,11 +133,7 @@ LEDGER_KEYS = ("pickup", "generated", "generated-excess", "accepted", "refused")
 
 def _load(db: Session, model, ids: set) -> list:
     ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
-    return [row for n in range(0, len(ids), 1000) for row in db.scalars(select(model).where(model.id.in_(ids[n:n + 1000])))]
-
-
-def _chunks(values: list, size: int = 1000):
-    return (values[n:n + size] for n in range(0, len(values), size))
+    return [row for chunk in chunks(ids) for row in db.scalars(select(model).where(model.id.in_(chunk)))]
 
 
 @contextmanager
@@ -146,18 +142,18 @@ def open_batch(db: Session, *, numbers: set[str], creates: list[dict] = (), vehi
     """Prefetch what the items will read and make the service functions use it (see the module
     docstring). `creates` are the bodies of create items (their sites, carriers and vehicles)."""
     docs: dict[str, TransferDocument] = {}
-    for chunk in _chunks(sorted(numbers)):
+    for chunk in chunks(sorted(numbers)):
         q = select(TransferDocument).where(TransferDocument.number.in_(chunk)).order_by(TransferDocument.id)
         docs.update((d.number, d) for d in db.scalars(q.with_for_update() if lock else q))
     versions: dict[str, TransferVersion] = {}
     by_id = {d.id: d for d in docs.values()}
-    for chunk in _chunks(list(by_id)):
+    for chunk in chunks(by_id):
         q = (select(TransferVersion).join(TransferDocument, and_(TransferDocument.id == TransferVersion.document_id,
                                                                   TransferDocument.version == TransferVersion.version))
              .where(TransferDocument.id.in_(chunk)))
         versions.update((by_id[v.document_id].number, v) for v in db.scalars(q))
     keys = [k for c in creates if isinstance(k := c.get("idempotency_key"), str)]
-    by_key = {d.idempotency_key: d for chunk in _chunks(keys) for d in db.scalars(select(TransferDocument).where(TransferDocument.idempotency_key.in_(chunk)))}
+    by_key = {d.idempotency_key: d for chunk in chunks(keys) for d in db.scalars(select(TransferDocument).where(TransferDocument.idempotency_key.in_(chunk)))}
 
     site_ids = {s for d in docs.values() for s in (d.consignor_site_id, d.receiver_site_id)}
     org_ids = {leg.carrier_org_id for d in docs.values() for leg in d.legs}

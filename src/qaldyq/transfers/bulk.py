@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qaldyq.core.auth import Principal
+from qaldyq.core.database import chunks
 from qaldyq.core.errors import Problem, conflict, invalid, pydantic_field_errors
 from qaldyq.signing.crypto import canonical
 from qaldyq.transfers import batch as batches
@@ -98,8 +99,8 @@ def prefixed(problem: Problem, index: int, inside: str = "/data") -> Problem:
 def _stored(db: Session, principal: Principal, items: list) -> dict[str, BulkItemResult]:
     keys = [k for raw in items if isinstance(raw, dict) and isinstance(k := raw.get("idempotency_key"), str)]
     stored: dict[str, BulkItemResult] = {}
-    for n in range(0, len(keys), 500):
-        q = select(BulkItemResult).where(BulkItemResult.org_id == principal.org_id, BulkItemResult.idempotency_key.in_(keys[n:n + 500]))
+    for chunk in chunks(keys):
+        q = select(BulkItemResult).where(BulkItemResult.org_id == principal.org_id, BulkItemResult.idempotency_key.in_(chunk))
         stored.update((r.idempotency_key, r) for r in db.scalars(q))
     return stored
 
