@@ -58,8 +58,18 @@ class CertificateError(ValueError):
 # formatting) or an integer outside I-JSON's range, both looked for outside strings, and a
 # character outside the BMP (JCS sorts keys by UTF-16 code units, Python by code points).
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NOT_PLAIN_NUMBER = re.compile(r"\d[.eE]|\d{16}")
-_NOT_BMP = re.compile(r"[\U00010000-\U0010FFFF]")
+_LONG_NUMBER = re.compile(r"\d{16}")
+
+
+def _plain_numbers(outside: str) -> bool:
+    """No float (Python writes every float with a point or an exponent sign) and no integer of
+    16 digits or more, in the text outside strings."""
+    return "." not in outside and "e+" not in outside and "e-" not in outside and not _LONG_NUMBER.search(outside)
+
+
+def _bmp_only(text: str) -> bool:
+    # UTF-16 needs two code units exactly for the characters outside the BMP
+    return text.isascii() or len(text.encode("utf-16-le")) == 2 * len(text)
 
 
 def canonical(obj) -> bytes:
@@ -71,7 +81,7 @@ def canonical(obj) -> bytes:
         text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         # outside strings: every other piece between quotes, unless a string holds an escaped quote
         outside = "".join(text.split('"')[::2]) if '\\"' not in text else _STRING.sub("", text)
-        if not _NOT_PLAIN_NUMBER.search(outside) and not _NOT_BMP.search(text):
+        if _plain_numbers(outside) and _bmp_only(text):
             return text.encode()
     except (TypeError, ValueError):  # not JSON (rfc8785 names the reason) or a lone surrogate
         pass
