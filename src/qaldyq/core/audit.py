@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, select, update
@@ -74,8 +75,7 @@ def _snapshot(obj, *, before: bool) -> dict[str, Any]:
     committed = state.committed_state if before else {}
     current = state.dict
     out: dict[str, Any] = {}
-    for attr in state.mapper.column_attrs:
-        key = attr.key
+    for key in _column_keys(state.mapper):
         if key in committed:
             value = committed[key]
             value = None if value is NO_VALUE or value is NEVER_SET else value
@@ -83,8 +83,15 @@ def _snapshot(obj, *, before: bool) -> dict[str, Any]:
             value = current[key]
         else:
             value = getattr(obj, key, None)
-        out[key] = MASK if key in masked and value is not None else _jsonable(value)
+        if key in masked and value is not None:
+            value = MASK
+        out[key] = value if type(value) in _PLAIN else _jsonable(value)  # most values are plain: no call
     return out
+
+
+@lru_cache(maxsize=None)
+def _column_keys(mapper) -> tuple[str, ...]:
+    return tuple(attr.key for attr in mapper.column_attrs)
 
 
 def _entity_id(obj) -> str:
