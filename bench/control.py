@@ -71,8 +71,8 @@ def generate(con, entries: int, sites: int) -> dict[str, set]:
           FROM ledger_transactions t JOIN sites s ON s.id = t.site_id WHERE t.kind = 'transfer_posted'""")
     q(f"""CREATE TABLE vehicles AS SELECT i AS id, 'KZ' || CAST(i AS VARCHAR) AS plate, 1 + (i % {orgs}) AS organization_id, 20000 AS payload_kg
           FROM range(1, {sites + 1}) r(i)""")
-    q("""CREATE TABLE transfer_legs AS SELECT id, id AS document_id, 1 AS seq, consignor_site_id AS vehicle_id, picked_up_at AS taken_over_at
-         FROM transfer_documents""")
+    q("""CREATE TABLE transfer_legs AS SELECT id, id AS document_id, 1 AS seq, consignor_site_id AS vehicle_id, picked_up_at AS taken_over_at,
+         consignor_site_id AS site_id FROM transfer_documents""")  # a first leg is taken over at the consignor's site
     q(f"CREATE TABLE weighing_instruments AS SELECT i AS id, CASE WHEN i > {sites} THEN 1 ELSE i END AS site_id FROM range(1, {sites + 2}) r(i)")
     q(f"""CREATE TABLE verification_certificates AS SELECT i AS id, i AS instrument_id, DATE '2024-06-01' AS valid_from, DATE '2026-05-31' AS valid_to
           FROM range(1, {sites + 1}) r(i)""")  # instrument sites+1 has none
@@ -106,7 +106,7 @@ def generate(con, entries: int, sites: int) -> dict[str, set]:
         new_id = 10**12 + k
         q(f"""INSERT INTO transfer_documents VALUES ({new_id}, 'TD-{new_id}', NULL, 1, {far}, {far}, 1000, 1000,
               TIMESTAMP '{t}' + INTERVAL 30 MINUTE, TIMESTAMP '{t}' + INTERVAL 90 MINUTE, TIMESTAMP '{t}' + INTERVAL 100 MINUTE, {far})""")
-        q(f"INSERT INTO transfer_legs VALUES ({new_id}, {new_id}, 1, {home}, TIMESTAMP '{t}' + INTERVAL 30 MINUTE)")
+        q(f"INSERT INTO transfer_legs VALUES ({new_id}, {new_id}, 1, {home}, TIMESTAMP '{t}' + INTERVAL 30 MINUTE, {far})")
         truth["impossible-travel"].add(f"TD-{new_id}")
 
     # identical weights: 8 receipts of exactly 7,777 kg; round weights: a site weighing in whole tonnes

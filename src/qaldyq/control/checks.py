@@ -77,18 +77,20 @@ SQL: dict[str, str] = {
         FROM heavy h JOIN transfer_legs l ON l.document_id = h.id JOIN vehicles v ON v.id = l.vehicle_id
         WHERE h.kg > v.payload_kg * (1 + :tolerance_pct / 100.0)""",
     # consecutive take-overs of one vehicle farther apart than it could drive; the distance is a lower
-    # bound (a degree of longitude taken at cos 55° N, the north of the country), so no false alarm
-    # (the window sorts integers only; places and document numbers are looked up for the pairs that
-    # change site, a few thousand of millions)
+    # bound (a degree of longitude taken at cos 55° N, the north of the country), so no false alarm.
+    # Each leg carries the site of its take-over (no join of 3 M legs to their documents); only the
+    # vehicles seen at two sites or more in the period are put in time order (a vehicle always at
+    # one site cannot be at two in a row, so nothing is lost); places and document numbers are
+    # looked up for the pairs that change site
     "travel": """
         WITH m AS (
-          SELECT l.vehicle_id, l.id AS leg_id, l.document_id, l.taken_over_at AS ts,
-                 CASE WHEN l.seq = 1 THEN d.consignor_site_id ELSE d.receiver_site_id END AS site_id
-          FROM transfer_legs l JOIN transfer_documents d ON d.id = l.document_id
+          SELECT l.vehicle_id, l.id AS leg_id, l.document_id, l.site_id, l.taken_over_at AS ts FROM transfer_legs l
           WHERE l.vehicle_id IS NOT NULL AND l.taken_over_at >= :start AND l.taken_over_at < :end),
+        mv AS (SELECT vehicle_id FROM m GROUP BY vehicle_id HAVING MIN(site_id) < MAX(site_id)),
         p AS (
-          SELECT vehicle_id, document_id, site_id, ts, LAG(document_id) OVER w AS prev_doc, LAG(site_id) OVER w AS prev_site, LAG(ts) OVER w AS prev_ts
-          FROM m WINDOW w AS (PARTITION BY vehicle_id ORDER BY ts, leg_id)),
+          SELECT m.vehicle_id, m.document_id, m.site_id, m.ts,
+                 LAG(m.document_id) OVER w AS prev_doc, LAG(m.site_id) OVER w AS prev_site, LAG(m.ts) OVER w AS prev_ts
+          FROM m JOIN mv ON mv.vehicle_id = m.vehicle_id WINDOW w AS (PARTITION BY m.vehicle_id ORDER BY m.ts, m.leg_id)),
         x AS (
           SELECT p.vehicle_id, p.document_id, p.prev_doc, {epoch_ts} - {epoch_pts} AS secs,
                  (s.lat - s0.lat) * 111.0 AS dy, (s.lon - s0.lon) * 63.6 AS dx
