@@ -26,16 +26,18 @@ def generate(con, entries: int, sites: int) -> dict[str, set]:
     tx = int(entries / 2.3)  # transfers have 2 entries, processing 3 (30 %): 0.7*2 + 0.3*3 = 2.3
     orgs = max(sites // 2, 1)
     q = con.execute
-    q(f"""CREATE TABLE organizations AS SELECT i AS id, CAST(100000000 + (i % 17) * 10000000 AS VARCHAR) AS region_kato
+    # column types as in the application's schema (INTEGER keys, BIGINT ledger ids and masses): with
+    # the unsigned integers hash() gives, every join compared keys as 128-bit integers
+    q(f"""CREATE TABLE organizations AS SELECT CAST(i AS INTEGER) AS id, CAST(100000000 + (i % 17) * 10000000 AS VARCHAR) AS region_kato
           FROM range(1, {orgs + 1}) r(i)""")
     # sites spread over the country; design capacity ten times their expected processing
-    q(f"""CREATE TABLE sites AS SELECT i AS id, 1 + (i % {orgs}) AS organization_id, CAST(100000000 + ((1 + (i % {orgs})) % 17) * 10000000 AS VARCHAR) AS region_kato,
+    q(f"""CREATE TABLE sites AS SELECT CAST(i AS INTEGER) AS id, CAST(1 + (i % {orgs}) AS INTEGER) AS organization_id, CAST(100000000 + ((1 + (i % {orgs})) % 17) * 10000000 AS VARCHAR) AS region_kato,
           41.0 + (hash(i * 3) % 1300) / 100.0 AS lat, 50.0 + (hash(i * 5) % 3000) / 100.0 AS lon,
           CAST({tx} * 0.3 / {sites} * 10.5 * 10 AS DECIMAL(14, 3)) AS design_capacity_t
           FROM range(1, {sites + 1}) r(i)""")
     q(f"""CREATE TABLE ledger_transactions AS
           SELECT i AS id, CASE WHEN hash(i) % 10 < 3 THEN 'processing' ELSE 'transfer_posted' END AS kind,
-                 1 + hash(i * 7) % {sites} AS site_id, '15 01 02' AS waste_code,
+                 CAST(1 + hash(i * 7) % {sites} AS INTEGER) AS site_id, '15 01 02' AS waste_code,
                  CAST(501 + hash(i * 13) % 19998 AS BIGINT) AS mass_kg,
                  TIMESTAMP '2025-01-01 00:00:00' + to_seconds(CAST(hash(i * 17) % 31536000 AS BIGINT)) AS effective_at,
                  CAST(NULL AS BIGINT) AS reverses_id, CAST(NULL AS VARCHAR) AS ref_id
@@ -64,17 +66,18 @@ def generate(con, entries: int, sites: int) -> dict[str, set]:
 
     # documents, legs, vehicles (one truck per consignor site), instruments with valid certificates
     q(f"""CREATE TABLE transfer_documents AS
-          SELECT t.id, 'TD-' || CAST(t.id AS VARCHAR) AS number, t.id AS pending_txn_id, s.organization_id AS receiver_org_id, t.site_id AS receiver_site_id,
-                 1 + (t.site_id % {sites}) AS consignor_site_id, CAST(t.mass_kg AS INTEGER) AS declared_mass_kg, CAST(t.mass_kg AS INTEGER) AS net_kg,
+          SELECT CAST(t.id AS INTEGER) AS id, 'TD-' || CAST(t.id AS VARCHAR) AS number, CAST(t.id AS INTEGER) AS pending_txn_id, s.organization_id AS receiver_org_id,
+                 t.site_id AS receiver_site_id, CAST(1 + (t.site_id % {sites}) AS INTEGER) AS consignor_site_id, CAST(t.mass_kg AS INTEGER) AS declared_mass_kg, CAST(t.mass_kg AS INTEGER) AS net_kg,
                  t.effective_at - INTERVAL 3 HOUR AS picked_up_at, t.effective_at - INTERVAL 1 HOUR AS received_at, t.effective_at AS accepted_at,
                  t.site_id AS instrument_id
           FROM ledger_transactions t JOIN sites s ON s.id = t.site_id WHERE t.kind = 'transfer_posted'""")
-    q(f"""CREATE TABLE vehicles AS SELECT i AS id, 'KZ' || CAST(i AS VARCHAR) AS plate, 1 + (i % {orgs}) AS organization_id, 20000 AS payload_kg
+    q(f"""CREATE TABLE vehicles AS SELECT CAST(i AS INTEGER) AS id, 'KZ' || CAST(i AS VARCHAR) AS plate, CAST(1 + (i % {orgs}) AS INTEGER) AS organization_id, 20000 AS payload_kg
           FROM range(1, {sites + 1}) r(i)""")
     q("""CREATE TABLE transfer_legs AS SELECT id, id AS document_id, 1 AS seq, consignor_site_id AS vehicle_id, picked_up_at AS taken_over_at,
          consignor_site_id AS site_id FROM transfer_documents""")  # a first leg is taken over at the consignor's site
-    q(f"CREATE TABLE weighing_instruments AS SELECT i AS id, CASE WHEN i > {sites} THEN 1 ELSE i END AS site_id FROM range(1, {sites + 2}) r(i)")
-    q(f"""CREATE TABLE verification_certificates AS SELECT i AS id, i AS instrument_id, DATE '2024-06-01' AS valid_from, DATE '2026-05-31' AS valid_to
+    q(f"""CREATE TABLE weighing_instruments AS SELECT CAST(i AS INTEGER) AS id, CAST(CASE WHEN i > {sites} THEN 1 ELSE i END AS INTEGER) AS site_id
+          FROM range(1, {sites + 2}) r(i)""")
+    q(f"""CREATE TABLE verification_certificates AS SELECT CAST(i AS INTEGER) AS id, CAST(i AS INTEGER) AS instrument_id, DATE '2024-06-01' AS valid_from, DATE '2026-05-31' AS valid_to
           FROM range(1, {sites + 1}) r(i)""")  # instrument sites+1 has none
 
     def docs(n: int, salt: int) -> list[int]:
@@ -101,9 +104,10 @@ def generate(con, entries: int, sites: int) -> dict[str, set]:
     rows = q(f"""SELECT d.id, d.consignor_site_id, d.picked_up_at, s.lat FROM transfer_documents d JOIN sites s ON s.id = d.consignor_site_id
                  WHERE d.id IN ({','.join(map(str, travel))}) ORDER BY d.id""").fetchall()
     truth["impossible-travel"] = set()
+    next_id = q("SELECT max(id) + 1 FROM transfer_documents").fetchone()[0]  # ids stay serial integers
     for k, (doc_id, home, t, lat) in enumerate(rows):
         far = q(f"SELECT id FROM sites WHERE abs(lat - {lat}) > {FAR} ORDER BY id LIMIT 1 OFFSET {k}").fetchone()[0]
-        new_id = 10**12 + k
+        new_id = next_id + k
         q(f"""INSERT INTO transfer_documents VALUES ({new_id}, 'TD-{new_id}', NULL, 1, {far}, {far}, 1000, 1000,
               TIMESTAMP '{t}' + INTERVAL 30 MINUTE, TIMESTAMP '{t}' + INTERVAL 90 MINUTE, TIMESTAMP '{t}' + INTERVAL 100 MINUTE, {far})""")
         q(f"INSERT INTO transfer_legs VALUES ({new_id}, {new_id}, 1, {home}, TIMESTAMP '{t}' + INTERVAL 30 MINUTE, {far})")
@@ -131,7 +135,7 @@ def generate(con, entries: int, sites: int) -> dict[str, set]:
     q("""CREATE TABLE payout_contracts AS SELECT id, '["collection"]' AS operations, '["packaging-polymer"]' AS categories FROM sites""")
     q("""CREATE TABLE payout_claims AS SELECT id, organization_id, id AS contract_id, 'PC-' || CAST(id AS VARCHAR) AS number, 'submitted' AS status,
          DATE '2025-01-01' AS period_from, DATE '2025-12-31' AS period_to FROM sites""")
-    q("""CREATE TABLE payout_claim_lines AS SELECT id, site_id AS claim_id, id AS transaction_id, mass_kg, 'packaging-polymer' AS category, 'collection' AS operation
+    q("""CREATE TABLE payout_claim_lines AS SELECT CAST(id AS INTEGER) AS id, site_id AS claim_id, id AS transaction_id, mass_kg, 'packaging-polymer' AS category, 'collection' AS operation
          FROM ledger_transactions WHERE kind = 'transfer_posted' AND hash(id * 11) % 5 = 0""")
     above = pick(K, 401)
     truth["claim-above-ledger"] = {f"PC-{c}" for c in above}

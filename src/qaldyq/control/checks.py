@@ -47,35 +47,48 @@ SQL: dict[str, str] = {
     # weighed on an instrument with no certificate valid on the day of weighing: an outer join of each
     # weighing to the certificates of its instrument valid that day, keeping the weighings left alone
     # (a hash join on the instrument with the dates as a residual; NOT EXISTS made DuckDB first
-    # collect every distinct instrument and day)
+    # collect every distinct instrument and day). Only instruments that no single certificate covers
+    # for every day of the period are looked at: the weighings on the others all had one (the
+    # day of a weighing lies between the days of :start and :end), so nothing is lost
     "certificate": """
-        WITH w AS (
-          SELECT d.number, d.pending_txn_id, i.id AS instrument_id, i.site_id,
-                 COALESCE(CASE WHEN i.site_id = d.receiver_site_id THEN d.received_at END, d.picked_up_at) AS weighed_at
-          FROM transfer_documents d JOIN weighing_instruments i ON i.id = d.instrument_id),
+        WITH bare AS (
+          SELECT i.id, i.site_id FROM weighing_instruments i
+          WHERE NOT EXISTS (SELECT 1 FROM verification_certificates c
+                            WHERE c.instrument_id = i.id AND c.valid_from <= {day_start} AND c.valid_to >= {day_end})),
+        w AS (
+          SELECT d.number, d.pending_txn_id, b.id AS instrument_id, b.site_id,
+                 COALESCE(CASE WHEN b.site_id = d.receiver_site_id THEN d.received_at END, d.picked_up_at) AS weighed_at
+          FROM transfer_documents d JOIN bare b ON b.id = d.instrument_id),
         wd AS (SELECT w.*, {day_w} AS day FROM w WHERE w.weighed_at >= :start AND w.weighed_at < :end)
         SELECT s.organization_id, wd.site_id, wd.number, NULL, NULL, CAST(wd.pending_txn_id AS TEXT), wd.number
         FROM wd JOIN sites s ON s.id = wd.site_id
              LEFT JOIN verification_certificates c ON c.instrument_id = wd.instrument_id AND c.valid_from <= wd.day AND c.valid_to >= wd.day
         WHERE c.id IS NULL""",
-    # receipt before dispatch, acceptance before receipt
+    # receipt before dispatch, acceptance before receipt (the scan reads the three times only; the
+    # few documents found are looked up by id: reading every number made the rule three times dearer)
     "order": """
+        WITH o AS (
+          SELECT d.id FROM transfer_documents d
+          WHERE d.picked_up_at >= :start AND d.picked_up_at < :end
+            AND ((d.received_at IS NOT NULL AND d.received_at < d.picked_up_at)
+              OR (d.accepted_at IS NOT NULL AND d.received_at IS NOT NULL AND d.accepted_at < d.received_at)))
         SELECT d.receiver_org_id, d.receiver_site_id, d.number, NULL, NULL, CAST(d.pending_txn_id AS TEXT), d.number
-        FROM transfer_documents d
-        WHERE d.picked_up_at >= :start AND d.picked_up_at < :end
-          AND ((d.received_at IS NOT NULL AND d.received_at < d.picked_up_at)
-            OR (d.accepted_at IS NOT NULL AND d.received_at IS NOT NULL AND d.accepted_at < d.received_at))""",
+        FROM o JOIN transfer_documents d ON d.id = o.id""",
     # a leg's vehicle carried more than its payload
-    # (only documents heavier than the smallest payload with tolerance meet the legs: a few, not millions)
+    # (only documents heavier than the smallest payload with tolerance meet the legs and vehicles, and
+    # only the documents found are looked up for their number: a few, not millions)
     "payload": """
         WITH heavy AS (
-          SELECT d.id, d.number, d.consignor_site_id, d.pending_txn_id, COALESCE(d.net_kg, d.declared_mass_kg) AS kg
+          SELECT d.id, COALESCE(d.net_kg, d.declared_mass_kg) AS kg
           FROM transfer_documents d
           WHERE d.picked_up_at >= :start AND d.picked_up_at < :end
-            AND COALESCE(d.net_kg, d.declared_mass_kg) > (SELECT MIN(payload_kg) FROM vehicles) * (1 + :tolerance_pct / 100.0))
-        SELECT v.organization_id, h.consignor_site_id, v.plate || ' ' || h.number, h.kg, v.payload_kg, CAST(h.pending_txn_id AS TEXT), h.number
-        FROM heavy h JOIN transfer_legs l ON l.document_id = h.id JOIN vehicles v ON v.id = l.vehicle_id
-        WHERE h.kg > v.payload_kg * (1 + :tolerance_pct / 100.0)""",
+            AND COALESCE(d.net_kg, d.declared_mass_kg) > (SELECT MIN(payload_kg) FROM vehicles) * (1 + :tolerance_pct / 100.0)),
+        x AS (
+          SELECT h.id, h.kg, v.organization_id, v.plate, v.payload_kg
+          FROM heavy h JOIN transfer_legs l ON l.document_id = h.id JOIN vehicles v ON v.id = l.vehicle_id
+          WHERE h.kg > v.payload_kg * (1 + :tolerance_pct / 100.0))
+        SELECT x.organization_id, d.consignor_site_id, x.plate || ' ' || d.number, x.kg, x.payload_kg, CAST(d.pending_txn_id AS TEXT), d.number
+        FROM x JOIN transfer_documents d ON d.id = x.id""",
     # consecutive take-overs of one vehicle farther apart than it could drive; the distance is a lower
     # bound (a degree of longitude taken at cos 55° N, the north of the country), so no false alarm.
     # Each leg carries the site of its take-over (no join of 3 M legs to their documents); only the
@@ -83,7 +96,7 @@ SQL: dict[str, str] = {
     # one site cannot be at two in a row, so nothing is lost); places and document numbers are
     # looked up for the pairs that change site
     "travel": """
-        WITH m AS (
+        WITH m AS NOT MATERIALIZED (  -- read twice rather than copied (3 M rows)
           SELECT l.vehicle_id, l.id AS leg_id, l.document_id, l.site_id, l.taken_over_at AS ts FROM transfer_legs l
           WHERE l.vehicle_id IS NOT NULL AND l.taken_over_at >= :start AND l.taken_over_at < :end),
         mv AS (SELECT vehicle_id FROM m GROUP BY vehicle_id HAVING MIN(site_id) < MAX(site_id)),
@@ -112,14 +125,20 @@ SQL: dict[str, str] = {
         WHERE c.status <> 'rejected' AND c.period_from <= :day_to AND c.period_to >= :day_from
           AND (cl.mass_kg > t.mass_kg OR rv.id IS NOT NULL)
         GROUP BY c.organization_id, c.number""",
-    # claim lines whose category or operation the claim's contract does not list
+    # claim lines whose category or operation the claim's contract does not list; the contract's
+    # lists are matched once per claim, category and operation (a few per claim), and the lines
+    # of the pairs that fail are summed with their evidence
     "claim_contract": """
-        SELECT c.organization_id, NULL, c.number || ' ' || cl.category, SUM(cl.mass_kg), NULL, {agg_cl}, c.number
-        FROM payout_claims c JOIN payout_claim_lines cl ON cl.claim_id = c.id JOIN payout_contracts k ON k.id = c.contract_id
-        WHERE c.status <> 'rejected' AND c.period_from <= :day_to AND c.period_to >= :day_from
-          AND (CAST(k.categories AS TEXT) NOT LIKE '%"' || cl.category || '"%'
-               OR CAST(k.operations AS TEXT) NOT LIKE '%"' || cl.operation || '"%')
-        GROUP BY c.organization_id, c.number, cl.category""",
+        WITH g AS (
+          SELECT c.organization_id, c.number, cl.claim_id, cl.category, cl.operation
+          FROM (SELECT claim_id, category, operation FROM payout_claim_lines GROUP BY claim_id, category, operation) cl
+               JOIN payout_claims c ON c.id = cl.claim_id JOIN payout_contracts k ON k.id = c.contract_id
+          WHERE c.status <> 'rejected' AND c.period_from <= :day_to AND c.period_to >= :day_from
+            AND (CAST(k.categories AS TEXT) NOT LIKE '%"' || cl.category || '"%'
+                 OR CAST(k.operations AS TEXT) NOT LIKE '%"' || cl.operation || '"%'))
+        SELECT g.organization_id, NULL, g.number || ' ' || g.category, SUM(cl.mass_kg), NULL, {agg_cl}, g.number
+        FROM g JOIN payout_claim_lines cl ON cl.claim_id = g.claim_id AND cl.category = g.category AND cl.operation = g.operation
+        GROUP BY g.organization_id, g.number, g.category""",
     # many receipts in round figures at one site
     "round_weights": """
         WITH r AS (
@@ -162,5 +181,5 @@ def render(check: str, dialect: str) -> str:
     return SQL[check].format(
         period_t=IN_PERIOD.format(col="t.effective_at"),
         agg_id=d["agg"].format(x="ev.id"), agg_t=d["agg"].format(x="t.id"), agg_cl=d["agg"].format(x="cl.transaction_id"),
-        day_w=d["day"].format(x="w.weighed_at"), epoch_ts=d["epoch"].format(x="p.ts"), epoch_pts=d["epoch"].format(x="p.prev_ts"), month_t=d["month"].format(x="t.effective_at"),
+        day_w=d["day"].format(x="w.weighed_at"), day_start=d["day"].format(x=":start"), day_end=d["day"].format(x=":end"), epoch_ts=d["epoch"].format(x="p.ts"), epoch_pts=d["epoch"].format(x="p.prev_ts"), month_t=d["month"].format(x="t.effective_at"),
     )
