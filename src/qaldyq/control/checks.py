@@ -22,14 +22,16 @@ def _tx_evidence(where: str) -> str:
 
 
 SQL: dict[str, str] = {
-    # inputs − (outputs + residues + declared loss) of a site's processing, against its inputs
+    # inputs − (outputs + residues + declared loss) of a site's processing, against its inputs (the
+    # sums take only those lines, so the entries are not filtered by line as well: the processing
+    # transactions alone select them in the join, and 10 M string comparisons are saved)
     "mass_balance": """
         WITH b AS (
           SELECT t.site_id,
                  SUM(CASE WHEN e.line = 'input' THEN -e.amount_kg ELSE 0 END) AS inp,
                  SUM(CASE WHEN e.line IN ('output', 'residue', 'loss') THEN e.amount_kg ELSE 0 END) AS outp
           FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
-          WHERE t.kind = 'processing' AND {period_t} AND e.line IN ('input', 'output', 'residue', 'loss')
+          WHERE t.kind = 'processing' AND {period_t}
           GROUP BY t.site_id)
         SELECT s.organization_id, b.site_id, 'site ' || CAST(b.site_id AS TEXT), b.inp - b.outp, :tolerance_pct / 100.0 * b.inp,
                """ + _tx_evidence("t2.site_id = b.site_id AND t2.kind = 'processing' AND t2.effective_at >= :start AND t2.effective_at < :end") + """, NULL
