@@ -18,7 +18,12 @@ IN_PERIOD = "{col} >= :start AND {col} < :end"
 
 
 def _tx_evidence(where: str) -> str:
-    return f"(SELECT {{agg_id}} FROM (SELECT t2.id FROM ledger_transactions t2 WHERE {where} ORDER BY t2.id LIMIT {EVIDENCE}) ev)"
+    """The first EVIDENCE transactions of a site found (`f.site_id`) meeting `where`. The test of
+    the site against all the sites found, redundant with the correlation, lets DuckDB filter the
+    scan on an integer first and leave few rows for the string test of the kind (a second full
+    filter of 4 M transactions otherwise: up to half of the rule)."""
+    return (f"(SELECT {{agg_id}} FROM (SELECT t2.id FROM ledger_transactions t2 WHERE t2.site_id = f.site_id AND t2.site_id IN (SELECT site_id FROM f)"
+            f" AND {where} AND t2.effective_at >= :start AND t2.effective_at < :end ORDER BY t2.id LIMIT {EVIDENCE}) ev)")
 
 
 SQL: dict[str, str] = {
@@ -32,20 +37,23 @@ SQL: dict[str, str] = {
                  SUM(CASE WHEN e.line IN ('output', 'residue', 'loss') THEN e.amount_kg ELSE 0 END) AS outp
           FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
           WHERE t.kind = 'processing' AND {period_t}
-          GROUP BY t.site_id)
-        SELECT s.organization_id, b.site_id, 'site ' || CAST(b.site_id AS TEXT), b.inp - b.outp, :tolerance_pct / 100.0 * b.inp,
-               """ + _tx_evidence("t2.site_id = b.site_id AND t2.kind = 'processing' AND t2.effective_at >= :start AND t2.effective_at < :end") + """, NULL
-        FROM b JOIN sites s ON s.id = b.site_id
-        WHERE ABS(b.inp - b.outp) > :tolerance_pct / 100.0 * b.inp""",
+          GROUP BY t.site_id),
+        f AS (SELECT * FROM b WHERE ABS(b.inp - b.outp) > :tolerance_pct / 100.0 * b.inp)
+        SELECT s.organization_id, f.site_id, 'site ' || CAST(f.site_id AS TEXT), f.inp - f.outp, :tolerance_pct / 100.0 * f.inp,
+               """ + _tx_evidence("t2.kind = 'processing'") + """, NULL
+        FROM f JOIN sites s ON s.id = f.site_id""",
     # processed input mass against the design capacity (tonnes a year) pro rata for the period
     "capacity": """
         WITH p AS (
           SELECT t.site_id, SUM(t.mass_kg) AS kg FROM ledger_transactions t
-          WHERE t.kind = 'processing' AND {period_t} GROUP BY t.site_id)
-        SELECT s.organization_id, s.id, 'site ' || CAST(s.id AS TEXT), p.kg, s.design_capacity_t * 1000.0 * :days / 365.0,
-               """ + _tx_evidence("t2.site_id = s.id AND t2.kind = 'processing' AND t2.effective_at >= :start AND t2.effective_at < :end") + """, NULL
-        FROM p JOIN sites s ON s.id = p.site_id
-        WHERE s.design_capacity_t IS NOT NULL AND p.kg > s.design_capacity_t * 1000.0 * :days / 365.0 * (1 + :tolerance_pct / 100.0)""",
+          WHERE t.kind = 'processing' AND {period_t} GROUP BY t.site_id),
+        f AS (
+          SELECT s.organization_id, s.id AS site_id, p.kg, s.design_capacity_t * 1000.0 * :days / 365.0 AS lim
+          FROM p JOIN sites s ON s.id = p.site_id
+          WHERE s.design_capacity_t IS NOT NULL AND p.kg > s.design_capacity_t * 1000.0 * :days / 365.0 * (1 + :tolerance_pct / 100.0))
+        SELECT f.organization_id, f.site_id, 'site ' || CAST(f.site_id AS TEXT), f.kg, f.lim,
+               """ + _tx_evidence("t2.kind = 'processing'") + """, NULL
+        FROM f""",
     # weighed on an instrument with no certificate valid on the day of weighing: an outer join of each
     # weighing to the certificates of its instrument valid that day, keeping the weighings left alone
     # (a hash join on the instrument with the dates as a residual; NOT EXISTS made DuckDB first
@@ -141,23 +149,24 @@ SQL: dict[str, str] = {
         SELECT g.organization_id, NULL, g.number || ' ' || g.category, SUM(cl.mass_kg), NULL, {agg_cl}, g.number
         FROM g JOIN payout_claim_lines cl ON cl.claim_id = g.claim_id AND cl.category = g.category AND cl.operation = g.operation
         GROUP BY g.organization_id, g.number, g.category""",
-    # many receipts in round figures at one site
+    # many receipts in round figures at one site (COUNT … FILTER: a third cheaper than SUM(CASE …) on DuckDB)
     "round_weights": """
         WITH r AS (
-          SELECT t.site_id, COUNT(*) AS n, SUM(CASE WHEN t.mass_kg % :round_kg = 0 THEN 1 ELSE 0 END) AS n_round
-          FROM ledger_transactions t WHERE t.kind = 'transfer_posted' AND {period_t} GROUP BY t.site_id)
-        SELECT s.organization_id, r.site_id, 'site ' || CAST(r.site_id AS TEXT), r.n_round, r.n,
-               """ + _tx_evidence("t2.site_id = r.site_id AND t2.kind = 'transfer_posted' AND t2.mass_kg % :round_kg = 0 AND t2.effective_at >= :start AND t2.effective_at < :end") + """, NULL
-        FROM r JOIN sites s ON s.id = r.site_id
-        WHERE r.n_round >= :min_count AND r.n_round * 100.0 >= :min_share_pct * r.n""",
+          SELECT t.site_id, COUNT(*) AS n, COUNT(*) FILTER (WHERE t.mass_kg % :round_kg = 0) AS n_round
+          FROM ledger_transactions t WHERE t.kind = 'transfer_posted' AND {period_t} GROUP BY t.site_id),
+        f AS (SELECT * FROM r WHERE r.n_round >= :min_count AND r.n_round * 100.0 >= :min_share_pct * r.n)
+        SELECT s.organization_id, f.site_id, 'site ' || CAST(f.site_id AS TEXT), f.n_round, f.n,
+               """ + _tx_evidence("t2.kind = 'transfer_posted' AND t2.mass_kg % :round_kg = 0") + """, NULL
+        FROM f JOIN sites s ON s.id = f.site_id""",
     # the same exact weight received again and again at one site
     "identical_weights": """
         WITH r AS (
           SELECT t.site_id, t.mass_kg, COUNT(*) AS n FROM ledger_transactions t
           WHERE t.kind = 'transfer_posted' AND t.mass_kg >= :min_kg AND {period_t} GROUP BY t.site_id, t.mass_kg HAVING COUNT(*) >= :min_count),
-        ev AS (  -- evidence by a semi-join on the few offending (site, weight) pairs, one pass
+        ev AS (  -- evidence by a join on the few offending (site, weight) pairs, one pass; the sites
+                 -- alone, an integer test, leave few rows for the string test of the kind (DuckDB: 40 % less)
           SELECT t.site_id, t.mass_kg, {agg_t} AS ids FROM ledger_transactions t JOIN r ON r.site_id = t.site_id AND r.mass_kg = t.mass_kg
-          WHERE t.kind = 'transfer_posted' AND {period_t} GROUP BY t.site_id, t.mass_kg)
+          WHERE t.site_id IN (SELECT site_id FROM r) AND t.kind = 'transfer_posted' AND {period_t} GROUP BY t.site_id, t.mass_kg)
         SELECT s.organization_id, r.site_id, 'site ' || CAST(r.site_id AS TEXT) || ' ' || CAST(r.mass_kg AS TEXT) || ' kg', r.n, r.mass_kg, ev.ids, NULL
         FROM r JOIN sites s ON s.id = r.site_id JOIN ev ON ev.site_id = r.site_id AND ev.mass_kg = r.mass_kg""",
     # a month's receipts far above the site's own average of the months before
