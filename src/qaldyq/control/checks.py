@@ -18,11 +18,8 @@ IN_PERIOD = "{col} >= :start AND {col} < :end"
 
 
 def _tx_evidence(where: str) -> str:
-    """The first EVIDENCE transactions of a site found (`f.site_id`) meeting `where`. The test of
-    the site against all the sites found, redundant with the correlation, lets DuckDB filter the
-    scan on an integer first and leave few rows for the string test of the kind (a second full
-    filter of 4 M transactions otherwise: up to half of the rule)."""
-    return (f"(SELECT {{agg_id}} FROM (SELECT t2.id FROM ledger_transactions t2 WHERE t2.site_id = f.site_id AND t2.site_id IN (SELECT site_id FROM f)"
+    """The first EVIDENCE transactions (by id) of a site found (`f.site_id`) that meet `where` in the period."""
+    return (f"(SELECT {{agg_id}} FROM (SELECT t2.id FROM ledger_transactions t2 WHERE t2.site_id = f.site_id"
             f" AND {where} AND t2.effective_at >= :start AND t2.effective_at < :end ORDER BY t2.id LIMIT {EVIDENCE}) ev)")
 
 
@@ -163,8 +160,9 @@ SQL: dict[str, str] = {
         WITH r AS (
           SELECT t.site_id, t.mass_kg, COUNT(*) AS n FROM ledger_transactions t
           WHERE t.kind = 'transfer_posted' AND t.mass_kg >= :min_kg AND {period_t} GROUP BY t.site_id, t.mass_kg HAVING COUNT(*) >= :min_count),
-        ev AS (  -- evidence by a join on the few offending (site, weight) pairs, one pass; the sites
-                 -- alone, an integer test, leave few rows for the string test of the kind (DuckDB: 40 % less)
+        ev AS (  -- evidence by a join on the few offending (site, weight) pairs, one pass; the test on
+                 -- the sites found, redundant with the join, lets DuckDB drop most rows in the scan (a
+                 -- semi-join on one integer) before the two-column join: 24 k probes instead of 3 M
           SELECT t.site_id, t.mass_kg, {agg_t} AS ids FROM ledger_transactions t JOIN r ON r.site_id = t.site_id AND r.mass_kg = t.mass_kg
           WHERE t.site_id IN (SELECT site_id FROM r) AND t.kind = 'transfer_posted' AND {period_t} GROUP BY t.site_id, t.mass_kg)
         SELECT s.organization_id, r.site_id, 'site ' || CAST(r.site_id AS TEXT) || ' ' || CAST(r.mass_kg AS TEXT) || ' kg', r.n, r.mass_kg, ev.ids, NULL
