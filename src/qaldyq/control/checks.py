@@ -18,9 +18,7 @@ IN_PERIOD = "{col} >= :start AND {col} < :end"
 
 
 def _tx_evidence(where: str) -> str:
-    """The first EVIDENCE transactions (by id) of a site found (`f.site_id`) that meet `where` in the period."""
-    return (f"(SELECT {{agg_id}} FROM (SELECT t2.id FROM ledger_transactions t2 WHERE t2.site_id = f.site_id"
-            f" AND {where} AND t2.effective_at >= :start AND t2.effective_at < :end ORDER BY t2.id LIMIT {EVIDENCE}) ev)")
+    return f"(SELECT {{agg_id}} FROM (SELECT t2.id FROM ledger_transactions t2 WHERE {where} ORDER BY t2.id LIMIT {EVIDENCE}) ev)"
 
 
 SQL: dict[str, str] = {
@@ -34,23 +32,20 @@ SQL: dict[str, str] = {
                  SUM(CASE WHEN e.line IN ('output', 'residue', 'loss') THEN e.amount_kg ELSE 0 END) AS outp
           FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
           WHERE t.kind = 'processing' AND {period_t}
-          GROUP BY t.site_id),
-        f AS (SELECT * FROM b WHERE ABS(b.inp - b.outp) > :tolerance_pct / 100.0 * b.inp)
-        SELECT s.organization_id, f.site_id, 'site ' || CAST(f.site_id AS TEXT), f.inp - f.outp, :tolerance_pct / 100.0 * f.inp,
-               """ + _tx_evidence("t2.kind = 'processing'") + """, NULL
-        FROM f JOIN sites s ON s.id = f.site_id""",
+          GROUP BY t.site_id)
+        SELECT s.organization_id, b.site_id, 'site ' || CAST(b.site_id AS TEXT), b.inp - b.outp, :tolerance_pct / 100.0 * b.inp,
+               """ + _tx_evidence("t2.site_id = b.site_id AND t2.kind = 'processing' AND t2.effective_at >= :start AND t2.effective_at < :end") + """, NULL
+        FROM b JOIN sites s ON s.id = b.site_id
+        WHERE ABS(b.inp - b.outp) > :tolerance_pct / 100.0 * b.inp""",
     # processed input mass against the design capacity (tonnes a year) pro rata for the period
     "capacity": """
         WITH p AS (
           SELECT t.site_id, SUM(t.mass_kg) AS kg FROM ledger_transactions t
-          WHERE t.kind = 'processing' AND {period_t} GROUP BY t.site_id),
-        f AS (
-          SELECT s.organization_id, s.id AS site_id, p.kg, s.design_capacity_t * 1000.0 * :days / 365.0 AS lim
-          FROM p JOIN sites s ON s.id = p.site_id
-          WHERE s.design_capacity_t IS NOT NULL AND p.kg > s.design_capacity_t * 1000.0 * :days / 365.0 * (1 + :tolerance_pct / 100.0))
-        SELECT f.organization_id, f.site_id, 'site ' || CAST(f.site_id AS TEXT), f.kg, f.lim,
-               """ + _tx_evidence("t2.kind = 'processing'") + """, NULL
-        FROM f""",
+          WHERE t.kind = 'processing' AND {period_t} GROUP BY t.site_id)
+        SELECT s.organization_id, s.id, 'site ' || CAST(s.id AS TEXT), p.kg, s.design_capacity_t * 1000.0 * :days / 365.0,
+               """ + _tx_evidence("t2.site_id = s.id AND t2.kind = 'processing' AND t2.effective_at >= :start AND t2.effective_at < :end") + """, NULL
+        FROM p JOIN sites s ON s.id = p.site_id
+        WHERE s.design_capacity_t IS NOT NULL AND p.kg > s.design_capacity_t * 1000.0 * :days / 365.0 * (1 + :tolerance_pct / 100.0)""",
     # weighed on an instrument with no certificate valid on the day of weighing: an outer join of each
     # weighing to the certificates of its instrument valid that day, keeping the weighings left alone
     # (a hash join on the instrument with the dates as a residual; NOT EXISTS made DuckDB first
@@ -150,11 +145,11 @@ SQL: dict[str, str] = {
     "round_weights": """
         WITH r AS (
           SELECT t.site_id, COUNT(*) AS n, COUNT(*) FILTER (WHERE t.mass_kg % :round_kg = 0) AS n_round
-          FROM ledger_transactions t WHERE t.kind = 'transfer_posted' AND {period_t} GROUP BY t.site_id),
-        f AS (SELECT * FROM r WHERE r.n_round >= :min_count AND r.n_round * 100.0 >= :min_share_pct * r.n)
-        SELECT s.organization_id, f.site_id, 'site ' || CAST(f.site_id AS TEXT), f.n_round, f.n,
-               """ + _tx_evidence("t2.kind = 'transfer_posted' AND t2.mass_kg % :round_kg = 0") + """, NULL
-        FROM f JOIN sites s ON s.id = f.site_id""",
+          FROM ledger_transactions t WHERE t.kind = 'transfer_posted' AND {period_t} GROUP BY t.site_id)
+        SELECT s.organization_id, r.site_id, 'site ' || CAST(r.site_id AS TEXT), r.n_round, r.n,
+               """ + _tx_evidence("t2.site_id = r.site_id AND t2.kind = 'transfer_posted' AND t2.mass_kg % :round_kg = 0 AND t2.effective_at >= :start AND t2.effective_at < :end") + """, NULL
+        FROM r JOIN sites s ON s.id = r.site_id
+        WHERE r.n_round >= :min_count AND r.n_round * 100.0 >= :min_share_pct * r.n""",
     # the same exact weight received again and again at one site
     "identical_weights": """
         WITH r AS (
