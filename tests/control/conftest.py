@@ -40,8 +40,9 @@ def planted(db):
     d2.consignor_site_id = far.id
     d2.picked_up_at = at(5, 9)
     d1.instrument_id = scale.id
-    d1.legs[0].vehicle_id, d1.legs[0].taken_over_at = truck.id, at(5, 8)
-    d2.legs[0].vehicle_id, d2.legs[0].taken_over_at = truck.id, at(5, 9)
+    # taken over by the truck, each at its document's consignor site (as the service records a take-over)
+    d1.legs[0].vehicle_id, d1.legs[0].taken_over_at, d1.legs[0].site_id = truck.id, at(5, 8), d1.consignor_site_id
+    d2.legs[0].vehicle_id, d2.legs[0].taken_over_at, d2.legs[0].site_id = truck.id, at(5, 9), far.id
     db.flush()
     # an imported processing record whose outputs exceed its inputs (the ledger API would refuse it)
     acct = db.scalar(select(LedgerAccount.id).where(LedgerAccount.site_id == rec_site.id))

@@ -4,6 +4,9 @@ from datetime import date
 
 from qaldyq.control import service
 from qaldyq.control.models import ControlFinding
+from qaldyq.registry.models import VerificationCertificate, WeighingInstrument
+from qaldyq.transfers.models import TransferDocument
+from tests.payouts.conftest import at
 
 
 def by_rule(db):
@@ -42,6 +45,21 @@ def test_every_planted_problem_is_found_with_evidence(db, planted):
 
 def test_clean_books_give_no_finding(db, books):
     assert service.run(db, date(2026, 10, 1), date(2026, 10, 31)).found == 0
+
+
+def test_certificate_running_out_within_the_period(db, books):
+    """An instrument whose certificate runs out mid-period: a weighing before the end is covered,
+    one after is not (such an instrument is checked day by day, not skipped as covered)."""
+    scale = WeighingInstrument(site_id=books.rec_site.id, name="Весы", instrument_type="truck_scale", serial_number="S-2", year_made=2020)
+    scale.certificates = [VerificationCertificate(number="C-2", valid_from=date(2025, 10, 16), valid_to=date(2026, 10, 15))]
+    db.add(scale)
+    db.flush()
+    docs = {d.number: d for d in db.query(TransferDocument)}
+    for number, day in (("TD-2026-900001", 5), ("TD-2026-900002", 20)):
+        docs[number].instrument_id, docs[number].received_at = scale.id, at(day, 9)
+    db.flush()
+    service.run(db, date(2026, 10, 1), date(2026, 10, 31), only={"certificate"})
+    assert [f.subject for f in db.query(ControlFinding).filter(ControlFinding.rule_id == "certificate")] == ["TD-2026-900002"]
 
 
 def test_api_decisions_risk_and_roles(client, db, planted, as_role):

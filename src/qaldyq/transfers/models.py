@@ -72,6 +72,10 @@ class TransferLeg(Base):
     carrier_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"), index=True)
     taken_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The site the take-over is placed at (the consignor's for the first leg, the receiver's for a
+    # later one), recorded with taken_over_at: the control engine's impossible-travel check reads
+    # the places of 3 M take-overs without joining them to their documents.
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
 
 
 class TransferVersion(Base):

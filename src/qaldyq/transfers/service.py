@@ -550,7 +550,7 @@ def _effect(db: Session, principal: Principal, doc: TransferDocument, action: Ac
     now = utcnow()
     if action is Action.SIGN_CARRIER:
         leg = next_leg(doc)
-        leg.taken_over_at = now
+        leg.taken_over_at, leg.site_id = now, doc.consignor_site_id if leg.seq == 1 else doc.receiver_site_id
         if leg.seq == 1:
             doc.picked_up_at = now
             _ensure_stock(db, doc, doc.consignor_site_id, doc.declared_mass_kg, "generated", principal.user_id)
