@@ -146,7 +146,7 @@ def test_an_item_failing_after_it_changed_things_leaves_no_trace(world, db, monk
     assert [r.ok for r in results] == [False, True]
     assert results[0].problem.code == "simulated"
     doc_a = db.scalar(select(TransferDocument).where(TransferDocument.number == a))
-    assert (doc_a.state, doc_a.version, doc_a.picked_up_at, doc_a.pending_txn_id, doc_a.legs[0].taken_over_at) == ("signed_by_consignor", 3, None, None, None)
+    assert (doc_a.state, doc_a.version, doc_a.picked_up_at, doc_a.pending_txn_id, doc_a.legs[0].taken_over_at, doc_a.legs[0].site_id) == ("signed_by_consignor", 3, None, None, None, None)
     assert db.scalar(select(func.count()).select_from(StoredSignature).where(StoredSignature.document_id == a, StoredSignature.action == "sign_carrier")) == 0
     assert ledger_reports.transactions_by_reference(db, "transfer", a) == []
     doc_b = db.scalar(select(TransferDocument).where(TransferDocument.number == b))

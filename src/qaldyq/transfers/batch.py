@@ -70,7 +70,7 @@ class Batch:
         if doc is None:
             return (None, None, None, None, len(self.ledger.plans), len(self.pickups))
         fields = {a.key: getattr(doc, a.key) for a in inspect(doc).mapper.column_attrs}
-        legs = [(leg, leg.vehicle_id, leg.taken_over_at) for leg in doc.legs]
+        legs = [(leg, leg.vehicle_id, leg.taken_over_at, leg.site_id) for leg in doc.legs]
         return (doc, fields, legs, self.versions.get(doc.number), len(self.ledger.plans), len(self.pickups))
 
     def undo(self, mark: tuple) -> None:
@@ -83,8 +83,8 @@ class Batch:
             for key, value in fields.items():
                 if getattr(doc, key) != value:
                     setattr(doc, key, value)
-            for leg, vehicle_id, taken_over_at in legs:
-                leg.vehicle_id, leg.taken_over_at = vehicle_id, taken_over_at
+            for leg, vehicle_id, taken_over_at, site_id in legs:
+                leg.vehicle_id, leg.taken_over_at, leg.site_id = vehicle_id, taken_over_at, site_id
             self.versions[doc.number] = version
         self.ledger.truncate(plans)
         del self.pickups[pickups:]
