@@ -1,7 +1,7 @@
 """The work a fully signed lifecycle needs in Python whatever stores it: the same functions the
 bulk path calls (item validation and fingerprint, version snapshot and hash, signing payload,
-signature check, audit record hash), run on one document in memory, with no database, ORM or
-business look-up. Its time per document bounds what any implementation of this design reaches
+signature check, audit record hash), run on one document held in memory, with no database,
+session, flush or business look-up. Its time per document bounds what any implementation of this design reaches
 on one core; bench/transfers.py prints it next to the measured runs.
 
     python -m bench.transfers_floor --key rsa
