@@ -61,9 +61,37 @@ def risk_map(dots: list[Dot], label: str, centres: list[tuple[float, float, str]
     named = zoom and len(dots) <= 40  # a city's sites get their names; the whole country would be unreadable
     points = [(*xy(d.lat, d.lon), round(5 + min(d.score, 45) / 3, 1), level(d.score), d.title, d.href, d.name if named else "")
               for d in sorted(dots, key=lambda d: -d.score)]
+    # obstacles for the names: the region centres' names and every dot
+    placed = [_box(x + 6, y + 4, name) for x, y, name in shown] + [(x - r, y - r, x + r, y + r) for x, y, r, *_ in points]
+    points = [(x, y, r, lvl, title, href, name, _place(x + r + 3, y + 4, name, placed) if name else None)
+              for x, y, r, lvl, title, href, name in points]
     km = _nice(W * 0.18 / (scale / 111.0))
     return {"w": W, "h": H, "outline": outline, "centres": shown, "points": points, "label": label,
             "scale": {"px": round(km * scale / 111.0, 1), "text": f"{km:g} km"}}
+
+
+LINE = 13  # px between label baselines (11 px text)
+
+
+def _box(x: float, baseline: float, text: str) -> tuple[float, float, float, float]:
+    return x, baseline - 10, x + 6.5 * len(text), baseline + 3  # an 11 px sans-serif: about 6.5 px a character
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _place(x: float, baseline: float, text: str, placed: list) -> float:
+    """The baseline of a site's name: beside its dot, or the nearest line below or above that no
+    dot and no name placed before covers (sites a few hundred metres apart would print over each
+    other); a moved name gets a leader line to its dot (the template)."""
+    for dy in (0, LINE, -LINE, 2 * LINE, -2 * LINE, 3 * LINE, -3 * LINE, 4 * LINE, -4 * LINE):
+        box = _box(x, baseline + dy, text)
+        if not any(_overlap(box, p) for p in placed):
+            placed.append(box)
+            return baseline + dy
+    placed.append(_box(x, baseline, text))
+    return baseline
 
 
 def _nice(km: float) -> float:
