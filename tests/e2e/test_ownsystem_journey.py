@@ -36,6 +36,14 @@ def logout(page):
     page.context.clear_cookies()
 
 
+def open_as(page, username: str, lang: str, number: str) -> None:
+    """Log in as one party and open the application from its queue."""
+    login(page, username, lang=lang)
+    page.goto(f"/ownsystem?lang={lang}")
+    page.click(f"text={number}")
+    page.wait_for_load_state("networkidle")
+
+
 def act(page, event: str, day: str, **fields) -> None:
     page.select_option("#ev", event)
     page.fill("#day", day)
@@ -118,10 +126,7 @@ def test_own_system_application_from_creation_to_decision(page, live_server):
     logout(page)
 
     # the authorized body, in Russian: registration, the state revenue bodies, forwarding
-    login(page, "demo.authority", lang="ru")
-    page.goto("/ownsystem?lang=ru")
-    page.click(f"text={number}")
-    page.wait_for_load_state("networkidle")
+    open_as(page, "demo.authority", "ru", number)
     act(page, "register", due, **{"#inc": f"ЖТ-04-{number[-6:]}-E2E"})
     assert page.inner_text("#status") == "Зарегистрировано"
     act(page, "request_srb", due)
@@ -135,10 +140,7 @@ def test_own_system_application_from_creation_to_decision(page, live_server):
     logout(page)
 
     # the operator: completeness, the review, the Appendix 2 report
-    login(page, "demo.operator", lang="en")
-    page.goto("/ownsystem?lang=en")
-    page.click(f"text={number}")
-    page.wait_for_load_state("networkidle")
+    open_as(page, "demo.operator", "en", number)
     review = page.inner_text("#review")
     assert "Imports of Section C agree with the state revenue (customs) data" in review
     act(page, "complete", due)
@@ -151,19 +153,13 @@ def test_own_system_application_from_creation_to_decision(page, live_server):
     logout(page)
 
     # the authorized body decides
-    login(page, "demo.authority", lang="ru")
-    page.goto("/ownsystem?lang=ru")
-    page.click(f"text={number}")
-    page.wait_for_load_state("networkidle")
+    open_as(page, "demo.authority", "ru", number)
     act(page, "confirm", due)
     assert page.inner_text("#status") == "Исполнение подтверждено"
     logout(page)
 
     # the applicant sees the decision and the whole history
-    login(page, "demo.producer", lang="en")
-    page.goto("/ownsystem?lang=en")
-    page.click(f"text={number}")
-    page.wait_for_load_state("networkidle")
+    open_as(page, "demo.producer", "en", number)
     assert page.inner_text("#status") == "Fulfilment confirmed"
     history = page.inner_text("main")
     for label in ("Application submitted", "Registered with an incoming number", "Answer of the state revenue bodies",

@@ -68,23 +68,22 @@ class Batch:
         self.added = []
         doc = self.docs.get(number) if number else None
         if doc is None:
-            return (None, None, None, None, len(self.ledger.plans), len(self.pickups))
-        fields = {a.key: getattr(doc, a.key) for a in inspect(doc).mapper.column_attrs}
-        legs = [(leg, leg.vehicle_id, leg.taken_over_at, leg.site_id) for leg in doc.legs]
-        return (doc, fields, legs, self.versions.get(doc.number), len(self.ledger.plans), len(self.pickups))
+            return (None, [], None, len(self.ledger.plans), len(self.pickups))
+        # every column of the document and of its legs: a column added later is undone too
+        rows = [(obj, _columns(obj)) for obj in (doc, *doc.legs)]
+        return (doc, rows, self.versions.get(doc.number), len(self.ledger.plans), len(self.pickups))
 
     def undo(self, mark: tuple) -> None:
-        doc, fields, legs, version, plans, pickups = mark
+        doc, rows, version, plans, pickups = mark
         for obj in self.added:
             if obj in self.db:
                 self.db.expunge(obj)
         self.added = []
-        if doc is not None:
+        for obj, fields in rows:
             for key, value in fields.items():
-                if getattr(doc, key) != value:
-                    setattr(doc, key, value)
-            for leg, vehicle_id, taken_over_at, site_id in legs:
-                leg.vehicle_id, leg.taken_over_at, leg.site_id = vehicle_id, taken_over_at, site_id
+                if getattr(obj, key) != value:  # unchanged columns stay clean (no UPDATE at the flush)
+                    setattr(obj, key, value)
+        if doc is not None:
             self.versions[doc.number] = version
         self.ledger.truncate(plans)
         del self.pickups[pickups:]
@@ -103,6 +102,10 @@ class Batch:
         if self.db.get_bind().dialect.name == "postgresql":
             _assign_ids(self.db)
         self.db.flush()
+
+
+def _columns(obj) -> dict:
+    return {a.key: getattr(obj, a.key) for a in inspect(obj).mapper.column_attrs}
 
 
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
