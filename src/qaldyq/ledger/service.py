@@ -28,7 +28,6 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 
-
 from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -397,13 +396,10 @@ def _post_atomic(db: Session, plan: _Plan, fingerprint: str) -> Posting:
 # then written with a handful of set-based statements; if any balance would go negative, the
 # batch is rolled back to its savepoint and posted item by item, so each item gets its own result.
 
-_COLLECTING: ContextVar[list | None] = ContextVar("ledger_collecting", default=None)
-
-
 def _emit(db: Session, plan: _Plan) -> Posting | None:
-    collected = _COLLECTING.get()
-    if collected is not None:
-        collected.append(plan)
+    collector = _COLLECTOR.get()
+    if collector is not None:
+        collector.plans.append(plan)
         return None
     return _post(db, plan)
 
@@ -473,10 +469,6 @@ class Collector:
         return [out[i] for i in range(len(self.plans))]
 
 
-def collecting_now() -> Collector | None:
-    return _COLLECTOR.get()
-
-
 _COLLECTOR: ContextVar[Collector | None] = ContextVar("ledger_collector", default=None)
 
 
@@ -488,14 +480,13 @@ def collecting(db: Session, *, site_ids=(), pending_ids=(), keys=()):
     for chunk in chunks(keys):
         existing |= set(db.connection().execute(select(TRANSACTIONS.c.idempotency_key).where(TRANSACTIONS.c.idempotency_key.in_(chunk))).scalars())
     collector = Collector(db)
-    tokens = (_PREFETCH.set(_Prefetch(site_infos(db, set(site_ids)), _pending_many(db, set(pending_ids)), existing)),
-              _COLLECTING.set(collector.plans), _COLLECTOR.set(collector))
+    prefetch = _PREFETCH.set(_Prefetch(site_infos(db, set(site_ids)), _pending_many(db, set(pending_ids)), existing))
+    token = _COLLECTOR.set(collector)
     try:
         yield collector
     finally:
-        _COLLECTOR.reset(tokens[2])
-        _COLLECTING.reset(tokens[1])
-        _PREFETCH.reset(tokens[0])
+        _COLLECTOR.reset(token)
+        _PREFETCH.reset(prefetch)
 
 
 def post_many(db: Session, items: list[tuple[str, dict]]) -> list[Posting | Problem]:
